@@ -1,0 +1,136 @@
+// Package checkers holds pure functions from a history to a verdict. None of
+// them touches a cluster, so a stored history can be re-checked anywhere.
+package checkers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/harness/history"
+)
+
+// Valid is a checker's verdict: true, false or unknown. The zero value is
+// Unknown, so a checker that never decides never passes.
+type Valid int8
+
+// The three verdicts.
+const (
+	Unknown Valid = iota
+	True
+	False
+)
+
+func (v Valid) String() string {
+	switch v {
+	case True:
+		return "valid"
+	case False:
+		return "invalid"
+	}
+	return "unknown"
+}
+
+// MarshalJSON writes true, false or "unknown", as Jepsen's :valid? does.
+func (v Valid) MarshalJSON() ([]byte, error) {
+	switch v {
+	case True:
+		return []byte("true"), nil
+	case False:
+		return []byte("false"), nil
+	}
+	return []byte(`"unknown"`), nil
+}
+
+// UnmarshalJSON reads true, false or "unknown".
+func (v *Valid) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true":
+		*v = True
+	case "false":
+		*v = False
+	case `"unknown"`:
+		*v = Unknown
+	default:
+		return fmt.Errorf("valid must be true, false or \"unknown\", got %s", b)
+	}
+	return nil
+}
+
+// Merge combines verdicts: any False wins, then any Unknown, else True.
+func Merge(vs ...Valid) Valid {
+	out := True
+	for _, v := range vs {
+		switch {
+		case v == False:
+			return False
+		case v == Unknown:
+			out = Unknown
+		}
+	}
+	return out
+}
+
+// Anomaly is one violation, with the operations that prove it.
+type Anomaly struct {
+	Type        string `json:"type"`
+	Key         string `json:"key,omitempty"`
+	Ops         []int  `json:"ops"`         // indices into the history
+	Explanation string `json:"explanation"` // one sentence a person can follow
+}
+
+// Result is what one checker concluded.
+type Result struct {
+	Checker   string         `json:"checker"`
+	Valid     Valid          `json:"valid"`
+	Anomalies []Anomaly      `json:"anomalies,omitempty"`
+	RuledOut  []string       `json:"ruled_out,omitempty"` // consistency models the anomalies rule out
+	Stats     map[string]any `json:"stats,omitempty"`
+	Files     []string       `json:"files,omitempty"` // artifacts written, relative to the run directory
+	Error     string         `json:"error,omitempty"` // why the verdict is unknown
+	Elapsed   Duration       `json:"elapsed"`
+}
+
+// Options are the environment a checker runs in.
+type Options struct {
+	Dir     string        // where to write artifacts; "" writes none
+	Timeout time.Duration // 0 means no limit; past it the verdict is Unknown
+}
+
+// Checker decides one guarantee from a history.
+type Checker interface {
+	Name() string
+	Check(ctx context.Context, h history.History, opts Options) Result
+}
+
+// Duration is a time.Duration written in JSON as seconds.
+type Duration time.Duration
+
+// MarshalJSON writes the duration in seconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).Seconds())
+}
+
+// UnmarshalJSON reads seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s float64
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*d = Duration(s * float64(time.Second))
+	return nil
+}
+
+// The non-transactional consistency models, strongest first. The four
+// session guarantees are incomparable with each other.
+const (
+	Linearizable      = "linearizable"
+	Sequential        = "sequential"
+	Causal            = "causal"
+	PRAM              = "pram"
+	ReadYourWrites    = "read-your-writes"
+	MonotonicReads    = "monotonic-reads"
+	MonotonicWrites   = "monotonic-writes"
+	WritesFollowReads = "writes-follow-reads"
+)

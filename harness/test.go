@@ -1,0 +1,94 @@
+package harness
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/harness/history"
+)
+
+// Client executes operations against a system for one logical process. A
+// process is a session: all its operations go through one Client, from one
+// goroutine.
+type Client interface {
+	// Invoke performs op and returns its completion: the same op with Type
+	// set to ok, fail or info, and Value, Node and Error filled in. A
+	// transport error or timeout must give info, never fail, because the
+	// operation may have taken effect. If op.Node is set, the client must
+	// send op to that node and have it answer from its own state.
+	Invoke(ctx context.Context, op history.Op) history.Op
+	// Close releases the session.
+	Close() error
+}
+
+// ClientFactory opens a client for a new process. cluster is nil when the
+// test has no runtime (a user's system reached another way).
+type ClientFactory func(ctx context.Context, cluster Cluster, process history.Process) (Client, error)
+
+// Workload decides what clients do.
+type Workload interface {
+	// Name is the workload's name, e.g. "register".
+	Name() string
+	// Op returns the next invocation on key: F, Key and Value set. It is
+	// called from many goroutines at once, each with its own rng.
+	Op(r *rand.Rand, key string) history.Op
+	// Final returns the read the final phase sends to every node for key.
+	Final(key string) history.Op
+}
+
+// Nemesis injects faults. The harness calls Next and Invoke from one
+// goroutine, alternating with the schedule's interval.
+type Nemesis interface {
+	// Next returns the next fault operation (F and Value set).
+	Next(r *rand.Rand, c Cluster) history.Op
+	// Invoke carries op out on c and returns its completion, whose Value
+	// says exactly what was done to which nodes.
+	Invoke(ctx context.Context, c Cluster, op history.Op) history.Op
+}
+
+// Test is one test, as data: what to run, against what, with which faults,
+// checked how.
+type Test struct {
+	Spec     Spec
+	Runtime  Runtime // nil: no cluster; the client reaches the system itself
+	Cluster  ClusterSpec
+	Client   ClientFactory
+	Workload Workload
+	Nemesis  Nemesis // nil: no faults
+	Checkers []checkers.Checker
+}
+
+// Spec is the serializable description of a test, stored as test.json. With
+// its seed it repeats a run's schedule.
+type Spec struct {
+	Name            string            `json:"name" yaml:"name"`
+	Target          string            `json:"target" yaml:"target"`
+	TargetOpts      map[string]string `json:"target_opts,omitempty" yaml:"target_opts"`
+	Workload        string            `json:"workload" yaml:"workload"`
+	Nodes           int               `json:"nodes" yaml:"nodes"`
+	Concurrency     int               `json:"concurrency" yaml:"concurrency"`
+	Rate            float64           `json:"rate" yaml:"rate"` // total ops/s; 0 is unthrottled
+	TimeLimit       Duration          `json:"time_limit" yaml:"time_limit"`
+	Keys            int               `json:"keys" yaml:"keys"`               // keys in use at once
+	OpsPerKey       int               `json:"ops_per_key" yaml:"ops_per_key"` // ops on a key before its group moves on
+	Seed            int64             `json:"seed" yaml:"seed"`
+	Runtime         string            `json:"runtime" yaml:"runtime"`
+	Nemesis         []string          `json:"nemesis,omitempty" yaml:"nemesis"`
+	NemesisInterval Duration          `json:"nemesis_interval,omitempty" yaml:"nemesis_interval"`
+	CheckTimeout    Duration          `json:"check_timeout,omitempty" yaml:"check_timeout"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("20s").
+type Duration time.Duration
+
+// MarshalText writes the duration as "20s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
