@@ -1,0 +1,272 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/harness/bundle"
+	"github.com/faultline/faultline/results"
+)
+
+type runFlags struct {
+	config      string
+	name        string
+	target      string
+	targetOpts  []string
+	workload    string
+	nodes       int
+	concurrency string
+	rate        float64
+	timeLimit   time.Duration
+	keys        int
+	opsPerKey   int
+	seed        int64
+	store       string
+	runtime     string
+	nemesis     string
+	interval    time.Duration
+	checkTime   time.Duration
+	quiesce     time.Duration
+}
+
+func newRunCmd() *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run a test: start a cluster, drive it, inject faults, check the history",
+		Long: `run starts the target's nodes, drives them with concurrent clients for the
+time limit while the nemesis injects faults, heals, reads every key on every
+node, and checks the history. The run is stored under
+<store>/<name>/<timestamp>/ (test.json, history.jsonl, results.json,
+nodes/*.log, visualizations) and <store>/latest points at it.
+
+With no flags it tests the 5-node primary-backup KV with synchronous
+replication and reads at the primary: a configuration that must be
+linearizable, so it exits 0.
+
+Workloads and keys: --concurrency clients are split into groups, one key per
+group (Jepsen's independent keys); --keys sets how many keys are in use at
+once, and a group moves to a fresh key after --ops-per-key operations, so each
+key's history stays cheap to check.
+
+The nemesis schedule: --nemesis names the fault kinds (partition, kill, pause,
+clock, latency; "all"; or "none"). Every --nemesis-interval (jittered ±25%
+from the seed) the nemesis starts a fault, and at the next tick stops it,
+taking the kinds in turn; targets and partition shapes are drawn from --seed,
+so a seed repeats a run's schedule. After the time limit a final phase always
+heals every fault, restarts and resumes every node, resets clocks, waits for
+recovery, and reads every key on every node.
+
+A YAML file given with --config holds the same fields as test.json; flags set
+on the command line override it.`,
+		Example: `  faultline run
+  faultline run --target kv-async --time-limit 30s
+  faultline run --target kv --target-opt reads=any --nemesis partition,kill
+  faultline run --workload list-append --target kv-async-token --seed 42`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec, err := f.spec(cmd)
+			if err != nil {
+				return err
+			}
+			return runTest(cmd, spec, f.store, f.quiesce)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "read the test spec from this YAML file (flags override it)")
+	fl.StringVar(&f.name, "name", "", "test name, the store folder (default <target>-<workload>)")
+	fl.StringVar(&f.target, "target", "kv", "system under test: a named configuration from 'faultline list'")
+	fl.StringArrayVar(&f.targetOpts, "target-opt", nil, "override one target option, k=v (repeatable), e.g. replication=async")
+	fl.StringVar(&f.workload, "workload", "register", "what clients do: register or list-append")
+	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes")
+	fl.StringVar(&f.concurrency, "concurrency", "2n", "client processes: a number, or Jepsen's 'Kn' form meaning K × nodes")
+	fl.Float64Var(&f.rate, "rate", 200, "total operations per second across all clients (0 = unthrottled)")
+	fl.DurationVar(&f.timeLimit, "time-limit", 20*time.Second, "how long the main phase runs")
+	fl.IntVar(&f.keys, "keys", 4, "keys in use at once (clients are split evenly among them)")
+	fl.IntVar(&f.opsPerKey, "ops-per-key", 200, "operations on a key before its group moves to a fresh key (0 = never)")
+	fl.Int64Var(&f.seed, "seed", 0, "seed for the workload and the nemesis schedule (default: from the clock, and printed)")
+	fl.StringVar(&f.store, "store", "store", "where runs are stored")
+	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1)")
+	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
+	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
+	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
+	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
+	return cmd
+}
+
+// spec builds the test spec from the YAML file, if any, then the flags.
+func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
+	fl := cmd.Flags()
+	var s harness.Spec
+	if f.config != "" {
+		b, err := os.ReadFile(f.config)
+		if err != nil {
+			return s, usageErr("reading --config: %v", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&s); err != nil {
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, check_timeout)", f.config, err)
+		}
+	}
+	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
+	if set("target") {
+		s.Target = f.target
+	}
+	if set("workload") {
+		s.Workload = f.workload
+	}
+	if set("nodes") {
+		s.Nodes = f.nodes
+	}
+	if set("rate") {
+		s.Rate = f.rate
+	}
+	if set("time-limit") {
+		s.TimeLimit = harness.Duration(f.timeLimit)
+	}
+	if set("keys") {
+		s.Keys = f.keys
+	}
+	if set("ops-per-key") {
+		s.OpsPerKey = f.opsPerKey
+	}
+	if set("seed") {
+		s.Seed = f.seed
+	}
+	if set("runtime") {
+		s.Runtime = f.runtime
+	}
+	if set("nemesis") {
+		s.Nemesis = splitList(f.nemesis)
+	}
+	if set("nemesis-interval") {
+		s.NemesisInterval = harness.Duration(f.interval)
+	}
+	if set("check-timeout") {
+		s.CheckTimeout = harness.Duration(f.checkTime)
+	}
+	if fl.Changed("target-opt") {
+		if s.TargetOpts == nil {
+			s.TargetOpts = map[string]string{}
+		}
+		for _, kv := range f.targetOpts {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return s, usageErr("--target-opt %q: want key=value, e.g. --target-opt replication=async", kv)
+			}
+			s.TargetOpts[k] = v
+		}
+	}
+	if s.Nodes < 1 {
+		return s, usageErr("--nodes must be at least 1, got %d", s.Nodes)
+	}
+	if set("concurrency") || s.Concurrency == 0 {
+		c, err := parseConcurrency(f.concurrency, s.Nodes)
+		if err != nil {
+			return s, err
+		}
+		s.Concurrency = c
+	}
+	if s.Seed == 0 {
+		s.Seed = time.Now().UnixNano() & (1<<53 - 1)
+	}
+	if set("name") && f.name != "" {
+		s.Name = f.name
+	}
+	if s.Name == "" {
+		s.Name = s.Target + "-" + s.Workload
+	}
+	if s.TimeLimit <= 0 {
+		return s, usageErr("--time-limit must be positive, got %s", time.Duration(s.TimeLimit))
+	}
+	if s.Rate < 0 {
+		return s, usageErr("--rate must be 0 (unthrottled) or positive, got %g", s.Rate)
+	}
+	return s, nil
+}
+
+// parseConcurrency reads "10" or Jepsen's "2n" (twice the node count).
+func parseConcurrency(s string, nodes int) (int, error) {
+	mult, perNode := strings.CutSuffix(s, "n")
+	if perNode && mult == "" {
+		mult = "1"
+	}
+	n, err := strconv.Atoi(mult)
+	if err != nil || n < 1 {
+		return 0, usageErr("--concurrency %q: want a positive number like 10, or 'Kn' for K × nodes like 2n", s)
+	}
+	if perNode {
+		n *= nodes
+	}
+	return n, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// runTest builds the test, runs it, prints the verdict and returns the
+// verdict's exit code.
+func runTest(cmd *cobra.Command, spec harness.Spec, store string, quiesce time.Duration) error {
+	out := cmd.OutOrStdout()
+	test, err := bundle.Build(spec)
+	if err != nil {
+		var be *bundle.Error
+		if errors.As(err, &be) {
+			return usageErr("%v", err)
+		}
+		return &exitError{code: exitFailed, err: err}
+	}
+	fmt.Fprintf(out, "faultline: %s (%s on %s, %d nodes, %d clients, nemesis %s, seed %d)\n",
+		spec.Name, spec.Workload, spec.Target, spec.Nodes, spec.Concurrency, nemesisLabel(spec.Nemesis), spec.Seed)
+	prog := newProgress(out)
+	o, err := harness.Run(cmd.Context(), test, harness.RunOptions{
+		Store: store, Log: prog.lineWriter(), Progress: prog.update, Quiesce: quiesce,
+		Report: results.WriteReportFile,
+	})
+	prog.done()
+	if err != nil {
+		if o != nil {
+			fmt.Fprintf(out, "history so far: %s\n", o.Dir)
+		}
+		return &exitError{code: exitFailed, err: err}
+	}
+	if o.Interrupted {
+		return &exitError{code: exitUnknown, err: errors.New("interrupted: no verdict")}
+	}
+	printSummary(out, o.Dir, o.Summary)
+	return verdictExit(o.Summary.Valid)
+}
+
+func nemesisLabel(kinds []string) string {
+	if len(kinds) == 0 {
+		return "none"
+	}
+	return strings.Join(kinds, ",")
+}
+
+func verdictExit(v checkers.Valid) error {
+	switch v {
+	case checkers.True:
+		return nil
+	case checkers.False:
+		return &exitError{code: exitInvalid}
+	}
+	return &exitError{code: exitUnknown}
+}

@@ -1,0 +1,86 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/results"
+)
+
+// DefaultCheckTimeout bounds each checker when the spec sets no limit.
+const DefaultCheckTimeout = 2 * time.Minute
+
+// Check runs every checker on h in parallel and returns their results in
+// the checkers' order. A checker that panics or overruns its timeout gives
+// Unknown, never a pass. dir receives the checkers' artifacts ("" for none).
+func Check(ctx context.Context, cs []checkers.Checker, h history.History, dir string, timeout time.Duration) []checkers.Result {
+	if timeout <= 0 {
+		timeout = DefaultCheckTimeout
+	}
+	out := make([]checkers.Result, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = checkOne(ctx, c, h, checkers.Options{Dir: dir, Timeout: timeout})
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func checkOne(ctx context.Context, c checkers.Checker, h history.History, opts checkers.Options) (res checkers.Result) {
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout+opts.Timeout/10)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			res = checkers.Result{Valid: checkers.Unknown, Error: fmt.Sprintf("checker panicked: %v", p)}
+		}
+		res.Checker = c.Name()
+		res.Elapsed = checkers.Duration(time.Since(began))
+	}()
+	return c.Check(ctx, h, opts)
+}
+
+// Summarize builds results.json's content from the checkers' results.
+func Summarize(name string, spec any, h history.History, rs []checkers.Result, started time.Time, took time.Duration) results.Summary {
+	s := results.Summary{Test: name, Results: rs, Started: started, Duration: checkers.Duration(took)}
+	valid := make([]checkers.Valid, len(rs))
+	for i, r := range rs {
+		valid[i] = r.Valid
+	}
+	s.Valid = checkers.Merge(valid...)
+	if len(rs) == 0 {
+		s.Valid = checkers.Unknown
+		s.Warnings = append(s.Warnings, "no checker ran, so nothing was proven")
+	}
+	if b, err := json.Marshal(spec); err == nil {
+		s.Spec = b
+	}
+	for _, op := range h {
+		switch {
+		case op.Type == history.Invoke:
+		case !op.IsClient():
+			s.Ops.Nemesis++
+		case op.Type == history.OK:
+			s.Ops.OK++
+		case op.Type == history.Fail:
+			s.Ops.Fail++
+		case op.Type == history.Info:
+			s.Ops.Info++
+		}
+	}
+	return s
+}
+
+func (r *run) check(ctx context.Context, h history.History) results.Summary {
+	rs := Check(ctx, r.t.Checkers, h, r.dir, time.Duration(r.t.Spec.CheckTimeout))
+	return Summarize(r.t.Spec.Name, r.t.Spec, h, rs, r.started, time.Since(r.started))
+}
