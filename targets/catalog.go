@@ -1,0 +1,174 @@
+package targets
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+
+	"github.com/faultline/faultline/checkers"
+)
+
+// Config is a named configuration of a reference system: its options, the
+// workloads it supports, and which consistency models it is expected to
+// keep (true) or break (false) under partitions and crashes. A model it
+// has no expectation for is absent from Expect.
+type Config struct {
+	Name      string
+	System    string
+	Opts      map[string]string
+	Workloads []string
+	Doc       string
+	Expect    map[string]bool
+}
+
+// kvWorkloads are the workloads every kv configuration supports.
+var kvWorkloads = []string{"register", "list-append"}
+
+// allModels holds under a linearizable system: every weaker model does.
+func allModels(held bool) map[string]bool {
+	return map[string]bool{
+		checkers.Linearizable: held, checkers.Sequential: held, checkers.Causal: held, checkers.PRAM: held,
+		checkers.ReadYourWrites: held, checkers.MonotonicReads: held,
+		checkers.MonotonicWrites: held, checkers.WritesFollowReads: held,
+	}
+}
+
+// sessionExpect states the two session guarantees a configuration keeps or
+// breaks. Breaking either rules out PRAM and everything stronger, which
+// imply both; keeping both says nothing about the stronger models beyond
+// linearizability, which no replica-reading configuration keeps.
+func sessionExpect(ryw, mr bool) map[string]bool {
+	e := map[string]bool{
+		checkers.Linearizable:   false,
+		checkers.ReadYourWrites: ryw,
+		checkers.MonotonicReads: mr,
+	}
+	if !ryw || !mr {
+		e[checkers.Sequential], e[checkers.Causal], e[checkers.PRAM] = false, false, false
+	}
+	return e
+}
+
+var catalog = []Config{
+	{
+		Name: "kv", System: "kv",
+		Opts:   map[string]string{"replication": "sync", "reads": "primary", "failover": "off", "session": "none"},
+		Doc:    "primary-backup, synchronous replication, reads at the primary, no failover: linearizable, writes unavailable while a replica is cut off",
+		Expect: allModels(true),
+	},
+	{
+		Name: "kv-sync-any", System: "kv",
+		Opts: map[string]string{"replication": "sync", "reads": "any", "failover": "off", "session": "none"},
+		Doc:  "synchronous replication but reads at any replica: a new value then an old one, so not linearizable",
+		// A write is acknowledged only once every replica has it, so a
+		// session reads its own writes; replicas apply at different
+		// moments, so reads across them go back in time.
+		Expect: sessionExpect(true, false),
+	},
+	{
+		Name: "kv-async", System: "kv",
+		Opts:   map[string]string{"replication": "async", "reads": "any", "failover": "off", "session": "none"},
+		Doc:    "asynchronous replication, reads at any replica: stale reads, read-your-writes and monotonic reads violated, converges after heal",
+		Expect: sessionExpect(false, false),
+	},
+	{
+		Name: "kv-async-sticky", System: "kv",
+		Opts:   map[string]string{"replication": "async", "reads": "any", "failover": "off", "session": "sticky"},
+		Doc:    "asynchronous replication, each session reads one replica: monotonic reads hold while it stays up, read-your-writes does not",
+		Expect: sessionExpect(false, true),
+	},
+	{
+		Name: "kv-async-paw", System: "kv",
+		Opts:   map[string]string{"replication": "async", "reads": "any", "failover": "off", "session": "primary-after-write"},
+		Doc:    "asynchronous replication, a session reads a key at the primary once it wrote it: read-your-writes holds",
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.ReadYourWrites: true},
+	},
+	{
+		Name: "kv-async-token", System: "kv",
+		Opts:   map[string]string{"replication": "async", "reads": "any", "failover": "off", "session": "version-token"},
+		Doc:    "asynchronous replication with session version tokens (min_version): read-your-writes and monotonic reads hold, not linearizable",
+		Expect: sessionExpect(true, true),
+	},
+	{
+		Name: "kv-async-failover", System: "kv",
+		Opts:   map[string]string{"replication": "async", "reads": "any", "failover": "on", "session": "none"},
+		Doc:    "asynchronous replication with naive failover on primary loss: acknowledged writes lost, split brain under partition",
+		Expect: sessionExpect(false, false),
+	},
+}
+
+func init() {
+	for i := range catalog {
+		catalog[i].Workloads = kvWorkloads
+		if err := ValidateOptions(catalog[i].System, catalog[i].Opts); err != nil {
+			panic(fmt.Sprintf("catalog entry %s: %v", catalog[i].Name, err))
+		}
+	}
+}
+
+// Configs returns the catalogue, in a stable order. The caller may modify
+// the result.
+func Configs() []Config {
+	out := make([]Config, len(catalog))
+	for i, c := range catalog {
+		out[i] = clone(c)
+	}
+	return out
+}
+
+// Lookup returns the named configuration.
+func Lookup(name string) (Config, bool) {
+	for _, c := range catalog {
+		if c.Name == name {
+			return clone(c), true
+		}
+	}
+	return Config{}, false
+}
+
+// Names returns the configuration names, sorted.
+func Names() []string {
+	var names []string
+	for _, c := range catalog {
+		names = append(names, c.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// semanticOpts are the options that decide what a configuration
+// guarantees; the others (timeouts, delays) only tune it.
+var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true}
+
+// Resolve looks up name, applies the user's option overrides on top of its
+// options, and validates the result. The catalogue only vouches for the
+// configurations it names, so an override that changes a semantic option
+// (replication, reads, failover, session) empties Expect.
+func Resolve(name string, overrides map[string]string) (Config, error) {
+	c, ok := Lookup(name)
+	if !ok {
+		return Config{}, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	changed := false
+	for k, v := range overrides {
+		if old, had := c.Opts[k]; semanticOpts[k] && (!had || old != v) {
+			changed = true
+		}
+		c.Opts[k] = v
+	}
+	if err := ValidateOptions(c.System, c.Opts); err != nil {
+		return Config{}, fmt.Errorf("target %s: %w", name, err)
+	}
+	if changed {
+		c.Expect = map[string]bool{}
+	}
+	return c, nil
+}
+
+func clone(c Config) Config {
+	c.Opts = maps.Clone(c.Opts)
+	c.Expect = maps.Clone(c.Expect)
+	c.Workloads = append([]string(nil), c.Workloads...)
+	return c
+}

@@ -1,0 +1,185 @@
+package kv
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// minVersionWait bounds, in node time, how long a read carrying
+// min_version waits for the node to catch up before refusing.
+const minVersionWait = 500 * time.Millisecond
+
+// poll is how often waiters re-read the node clock in real time.
+const poll = 5 * time.Millisecond
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// respond fills in who answered and from what state, which the client
+// needs whatever the outcome.
+func (s *Server) respondLocked(w http.ResponseWriter, code int, r Response) {
+	r.Node, r.Primary, r.Epoch = s.id, s.primary, s.epoch
+	if r.Applied == 0 {
+		r.Applied = s.st.applied()
+	}
+	writeJSON(w, code, r)
+}
+
+func (s *Server) respond(w http.ResponseWriter, code int, r Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.respondLocked(w, code, r)
+}
+
+// handleOp applies a write, cas or append at the primary, logs it, and
+// acknowledges it as the replication mode allows.
+func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
+	var req OpRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
+		s.respond(w, http.StatusBadRequest, Response{Error: ErrBadRequest, Detail: err.Error()})
+		return
+	}
+	s.mu.Lock()
+	if s.role != RolePrimary {
+		s.respondLocked(w, http.StatusConflict, Response{Error: ErrNotPrimary, Detail: "writes go to the primary"})
+		s.mu.Unlock()
+		return
+	}
+	cur := s.st.keys[req.Key]
+	e := Entry{Index: s.st.applied() + 1, Epoch: s.epoch, Key: req.Key, Value: req.Value}
+	switch req.Op {
+	case OpWrite, OpCAS:
+		if cur != nil && cur.kind != KindRegister {
+			s.respondLocked(w, http.StatusConflict, Response{Error: ErrWrongType, Detail: "key holds a list"})
+			s.mu.Unlock()
+			return
+		}
+		if req.Op == OpCAS && (cur == nil || cur.reg != req.From) {
+			s.respondLocked(w, http.StatusConflict, Response{Error: ErrCASMismatch, Detail: "register does not hold the expected value"})
+			s.mu.Unlock()
+			return
+		}
+		e.Kind = EntrySet
+	case OpAppend:
+		if cur != nil && cur.kind != KindList {
+			s.respondLocked(w, http.StatusConflict, Response{Error: ErrWrongType, Detail: "key holds a register"})
+			s.mu.Unlock()
+			return
+		}
+		e.Kind = EntryAppend
+	default:
+		s.respondLocked(w, http.StatusBadRequest, Response{Error: ErrBadRequest, Detail: "op must be write, cas or append"})
+		s.mu.Unlock()
+		return
+	}
+	sync := s.opts.Replication == ReplicationSync
+	if err := s.wal.append([]Entry{e}, sync); err != nil {
+		// Part of the record may be on disk; the client cannot know.
+		s.log.Printf("wal append %d: %v", e.Index, err)
+		s.respondLocked(w, http.StatusInternalServerError, Response{Error: ErrIndeterminate, Detail: err.Error()})
+		s.mu.Unlock()
+		return
+	}
+	s.st.apply(e, s.clk.Now())
+	s.broadcastLocked()
+	s.kickAllLocked()
+	s.mu.Unlock()
+
+	if !sync {
+		s.respond(w, http.StatusOK, Response{OK: true, Version: e.Index})
+		return
+	}
+	if s.awaitReplicas(r, e.Index) {
+		s.respond(w, http.StatusOK, Response{OK: true, Version: e.Index})
+		return
+	}
+	s.respond(w, http.StatusOK, Response{Error: ErrIndeterminate, Version: e.Index,
+		Detail: "not every replica confirmed within repl-timeout"})
+}
+
+// awaitReplicas waits, up to repl-timeout of node time, until every
+// replica has applied index. It gives up early if the node stops leading.
+func (s *Server) awaitReplicas(r *http.Request, index uint64) bool {
+	deadline := s.clk.Now().Add(s.opts.ReplTimeout)
+	for {
+		s.mu.Lock()
+		if s.role != RolePrimary {
+			s.mu.Unlock()
+			return false
+		}
+		all := true
+		for id := range s.peers {
+			if p := s.repl[id]; p == nil || p.match < index {
+				all = false
+				break
+			}
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		if all {
+			return true
+		}
+		if !s.clk.Now().Before(deadline) || r.Context().Err() != nil {
+			return false
+		}
+		s.waitChange(r.Context(), ch, poll)
+	}
+}
+
+func (s *Server) kickAllLocked() {
+	for _, k := range s.kick {
+		select {
+		case k <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// handleRead answers from this node's own state. With min_version it first
+// waits, bounded in node time, until the node has applied that version.
+// local=1 is accepted for clarity: every read here is local.
+func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	key := q.Get("key")
+	var minVersion uint64
+	if v := q.Get("min_version"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			s.respond(w, http.StatusBadRequest, Response{Error: ErrBadRequest, Detail: "min_version must be a non-negative integer"})
+			return
+		}
+		minVersion = n
+	}
+	deadline := s.clk.Now().Add(minVersionWait)
+	for {
+		s.mu.Lock()
+		if s.st.applied() >= minVersion {
+			break // still locked
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		if !s.clk.Now().Before(deadline) || r.Context().Err() != nil {
+			s.respond(w, http.StatusConflict, Response{Error: ErrBehind, Detail: "node has not applied min_version"})
+			return
+		}
+		s.waitChange(r.Context(), ch, poll)
+	}
+	defer s.mu.Unlock()
+	resp := Response{OK: true}
+	if k := s.st.read(key); k != nil {
+		resp.Kind, resp.Version = k.kind, k.version
+		switch k.kind {
+		case KindRegister:
+			v := k.reg
+			resp.Value = &v
+		case KindList:
+			resp.List = k.list
+		}
+	}
+	s.respondLocked(w, http.StatusOK, resp)
+}

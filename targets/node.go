@@ -1,0 +1,74 @@
+// Package targets holds the bundled reference systems: the registry that
+// `faultline node <system>` dispatches to, and the catalogue of named
+// configurations with the guarantees each is expected to keep or break.
+package targets
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/faultline/faultline/targets/kv"
+)
+
+// NodeConfig is one node's command line: `faultline node <system> --id ID
+// --listen ADDR --data DIR --peer ID=ADDR... --opt K=V...`.
+type NodeConfig struct {
+	ID      string
+	Listen  string
+	DataDir string
+	Peers   map[string]string // id -> host:port
+	Opts    map[string]string
+}
+
+// system is one reference system: how to run a node of it and how to check
+// its options before any node starts.
+type system struct {
+	run      func(ctx context.Context, cfg NodeConfig, log io.Writer) error
+	validate func(opts map[string]string) error
+}
+
+var systems = map[string]system{
+	"kv": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return kv.Run(ctx, kv.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := kv.ParseOptions(opts)
+			return err
+		},
+	},
+}
+
+// Systems returns the names of the reference systems, sorted.
+func Systems() []string {
+	names := make([]string, 0, len(systems))
+	for n := range systems {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// RunNode runs one node of system until ctx ends.
+func RunNode(ctx context.Context, system string, cfg NodeConfig, log io.Writer) error {
+	sys, ok := systems[system]
+	if !ok {
+		return fmt.Errorf("unknown system %q (known: %s)", system, strings.Join(Systems(), ", "))
+	}
+	if err := sys.run(ctx, cfg, log); err != nil {
+		return fmt.Errorf("node %s of %s: %w", cfg.ID, system, err)
+	}
+	return nil
+}
+
+// ValidateOptions checks a system's options without starting anything.
+func ValidateOptions(system string, opts map[string]string) error {
+	sys, ok := systems[system]
+	if !ok {
+		return fmt.Errorf("unknown system %q (known: %s)", system, strings.Join(Systems(), ", "))
+	}
+	return sys.validate(opts)
+}
