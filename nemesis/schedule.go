@@ -1,0 +1,238 @@
+// Package nemesis injects faults into a cluster through the harness.Cluster
+// interface only, so every fault works on every runtime: partitions shaped
+// as grudges, kills and restarts, pauses, clock offsets and slow or lossy
+// links. Its schedule starts and stops one fault at a time, drawing kinds,
+// shapes and targets from the run's seeded rng, so a seed repeats a run's
+// schedule.
+//
+// Every start invocation names what it will do ({"shape": ..., "grudge":
+// ...} or {"target": ..., "nodes": ...}); every completion says what was
+// done; and a completion is info, with Error set, when something failed,
+// since the nemesis then cannot know what took effect.
+package nemesis
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/harness/history"
+)
+
+// Options tunes the schedule. The zero value is usable.
+type Options struct {
+	// Primaries names the current primaries, making "primaries" a target
+	// of kill and pause. Without it that target is never drawn.
+	Primaries PrimariesFunc
+	// Shapes restricts the partition shapes drawn; empty means all.
+	Shapes []string
+	// Targets restricts the kill and pause targets drawn; empty means
+	// one, minority, majority and all, plus primaries given Primaries.
+	// Clock faults draw from the same list, less primaries.
+	Targets []string
+	// MaxClockOffset bounds the clock offsets drawn, each at least 100ms
+	// forward or back; 0 means 5s.
+	MaxClockOffset time.Duration
+	// MaxClockDrift, if positive, also gives each shifted clock a drift
+	// in [-MaxClockDrift, MaxClockDrift] seconds per second.
+	MaxClockDrift float64
+	// MaxLatency bounds the latency added to a slowed link; 0 means 100ms.
+	MaxLatency time.Duration
+	// Loss is the per-chunk loss given to half the slowed links; 0 means
+	// 0.05, and a negative value means none.
+	Loss float64
+}
+
+// New returns a nemesis that starts and stops the given kinds of fault in
+// turn. Each element may itself be a comma-separated list; "all" means
+// every kind, and "none" (or no kinds at all) returns nil, nil: no faults.
+func New(kinds []string, opts Options) (harness.Nemesis, error) {
+	chosen, err := parseKinds(kinds)
+	if err != nil || len(chosen) == 0 {
+		return nil, err
+	}
+	for _, s := range opts.Shapes {
+		if _, err := grudgeFor(s, rand.New(rand.NewPCG(0, 0)), nil); err != nil {
+			return nil, err
+		}
+	}
+	targets := opts.Targets
+	if len(targets) == 0 {
+		targets = []string{TargetOne, TargetMinority, TargetMajority, TargetAll}
+		if opts.Primaries != nil {
+			targets = append(targets, TargetPrimaries)
+		}
+	}
+	var clockTargets []string
+	for _, t := range targets {
+		if !slices.ContainsFunc(targetDocs, func(i Info) bool { return i.Name == t }) {
+			return nil, fmt.Errorf("unknown nemesis target %q (valid: %s)", t, names(targetDocs))
+		}
+		if t == TargetPrimaries && opts.Primaries == nil {
+			return nil, fmt.Errorf("nemesis target %q needs a way to find the primaries, and this test has none", t)
+		}
+		if t != TargetPrimaries {
+			clockTargets = append(clockTargets, t)
+		}
+	}
+	if len(clockTargets) == 0 {
+		clockTargets = []string{TargetOne}
+	}
+	shapeNames := opts.Shapes
+	if len(shapeNames) == 0 {
+		for _, s := range shapes {
+			shapeNames = append(shapeNames, s.Name)
+		}
+	}
+	maxOffset := opts.MaxClockOffset
+	if maxOffset <= 0 {
+		maxOffset = 5 * time.Second
+	}
+	maxLatency := opts.MaxLatency
+	if maxLatency <= 0 {
+		maxLatency = 100 * time.Millisecond
+	}
+	loss := opts.Loss
+	switch {
+	case loss == 0:
+		loss = 0.05
+	case loss < 0:
+		loss = 0
+	case loss > 1:
+		return nil, fmt.Errorf("nemesis loss %v is not a probability", loss)
+	}
+	return &schedule{
+		kinds: chosen,
+		faults: map[string]fault{
+			KindPartition: &partition{shapes: shapeNames},
+			KindKill:      newKill(targets, opts.Primaries),
+			KindPause:     newPause(targets, opts.Primaries),
+			KindClock:     &clock{targets: clockTargets, maxOffset: maxOffset, maxDrift: opts.MaxClockDrift},
+			KindLatency:   &latency{max: maxLatency, loss: loss},
+		},
+	}, nil
+}
+
+// parseKinds reads --nemesis into kinds in catalogue order, so that the
+// order they were written in does not change the schedule a seed gives.
+func parseKinds(kinds []string) ([]string, error) {
+	want := map[string]bool{}
+	none := false
+	for _, k := range kinds {
+		for _, name := range strings.Split(k, ",") {
+			name = strings.TrimSpace(name)
+			switch name {
+			case "":
+			case "none":
+				none = true
+			case "all":
+				for _, i := range kindDocs {
+					want[i.Name] = true
+				}
+			default:
+				if !slices.ContainsFunc(kindDocs, func(i Info) bool { return i.Name == name }) {
+					return nil, fmt.Errorf("unknown nemesis %q (valid: %s, all, none)", name, names(kindDocs))
+				}
+				want[name] = true
+			}
+		}
+	}
+	if none && len(want) > 0 {
+		return nil, fmt.Errorf("nemesis \"none\" cannot be combined with other kinds")
+	}
+	var out []string
+	for _, i := range kindDocs {
+		if want[i.Name] {
+			out = append(out, i.Name)
+		}
+	}
+	return out, nil
+}
+
+// Interval jitters the base interval between nemesis ops by up to ±25%,
+// drawing from r so that the seed repeats the timing too.
+func Interval(r *rand.Rand, base time.Duration) time.Duration {
+	if base <= 0 {
+		return 0
+	}
+	quarter := base / 4
+	return base - quarter + time.Duration(r.Int64N(int64(2*quarter)+1))
+}
+
+// schedule is the harness.Nemesis New returns.
+type schedule struct {
+	kinds  []string         // the kinds drawn
+	faults map[string]fault // every kind, so any op can be carried out
+
+	mu     sync.Mutex
+	active *active // the fault started and not yet stopped
+}
+
+// active is a started fault and the value of the stop that undoes it.
+type active struct {
+	kind string
+	undo map[string]any
+}
+
+// Next returns the stop of the active fault, if one is active, and
+// otherwise the start of a new fault drawn from r.
+func (s *schedule) Next(r *rand.Rand, c harness.Cluster) history.Op {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op := history.Op{Process: history.Nemesis, Type: history.Invoke}
+	if s.active != nil {
+		op.F = "stop-" + s.active.kind
+		if s.active.undo != nil {
+			op.Value = s.active.undo
+		}
+		return op
+	}
+	kind := s.kinds[r.IntN(len(s.kinds))]
+	op.F = "start-" + kind
+	op.Value = s.faults[kind].plan(r, c.Nodes())
+	return op
+}
+
+// Invoke carries out a start or stop op and returns its completion: ok
+// with what was done, or info with Error set when anything failed.
+func (s *schedule) Invoke(ctx context.Context, c harness.Cluster, op history.Op) history.Op {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := op
+	out.Type, out.Error = history.OK, ""
+	verb, kind, _ := strings.Cut(op.F, "-")
+	f := s.faults[kind]
+	if f == nil || (verb != "start" && verb != "stop") {
+		out.Type, out.Error = history.Info, fmt.Sprintf("unknown nemesis op %q", op.F)
+		return out
+	}
+	v, err := asMap(op.Value)
+	var done map[string]any
+	switch {
+	case err != nil:
+	case verb == "start":
+		var undo map[string]any
+		done, undo, err = f.start(ctx, c, v)
+		s.active = &active{kind: kind, undo: undo}
+	default:
+		done, err = f.stop(ctx, c, v)
+		if s.active != nil && s.active.kind == kind {
+			// Even a failed stop ends the fault's turn: the final phase
+			// heals everything anyway, and the schedule must go on.
+			s.active = nil
+		}
+	}
+	out.Value = nil
+	if done != nil {
+		out.Value = done
+	}
+	if err != nil {
+		out.Type, out.Error = history.Info, fmt.Sprintf("%s: %v", op.F, err)
+	}
+	return out
+}
