@@ -36,9 +36,14 @@ type conn struct {
 	finished int // directions that ended with a half-close
 }
 
+// buffers recycles chunk buffers: a small message must not cost a fresh
+// chunkSize allocation.
+var buffers = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
 // chunk is a run of bytes read at one instant, or the end of the stream.
 type chunk struct {
 	data []byte
+	buf  *[]byte // data's backing buffer, returned to buffers once written
 	at   time.Time
 	eof  bool
 }
@@ -89,14 +94,16 @@ func (c *conn) pipe(src, dst net.Conn, d pair) {
 // read turns src into chunks stamped with the time they left the sender.
 func (c *conn) read(src net.Conn, q chan<- chunk) {
 	for {
-		buf := make([]byte, chunkSize)
-		n, err := src.Read(buf)
+		buf := buffers.Get().(*[]byte)
+		n, err := src.Read(*buf)
 		if n > 0 {
 			select {
-			case q <- chunk{data: buf[:n], at: time.Now()}:
+			case q <- chunk{data: (*buf)[:n], buf: buf, at: time.Now()}:
 			case <-c.done:
 				return
 			}
+		} else {
+			buffers.Put(buf)
 		}
 		if errors.Is(err, io.EOF) {
 			select {
@@ -152,7 +159,9 @@ func (c *conn) write(dst net.Conn, d pair, q <-chan chunk) {
 			c.abort()
 			return
 		}
-		if _, err := dst.Write(ch.data); err != nil {
+		_, err := dst.Write(ch.data)
+		buffers.Put(ch.buf)
+		if err != nil {
 			c.abort()
 			return
 		}
