@@ -1,0 +1,46 @@
+// Package clients holds the workloads (what concurrent clients do) and the
+// adapters that carry their operations to each target's protocol.
+package clients
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/faultline/faultline/harness"
+)
+
+// WorkloadInfo names and describes a workload.
+type WorkloadInfo struct {
+	Name string
+	Doc  string
+}
+
+var workloads = []struct {
+	info WorkloadInfo
+	make func() harness.Workload
+}{
+	{WorkloadInfo{RegisterName, "single registers per key: reads, writes of unique values, and compare-and-set from a recently written value"}, func() harness.Workload { return NewRegister() }},
+	{WorkloadInfo{ListAppendName, "one list per key: appends of unique elements and reads of the whole list"}, func() harness.Workload { return NewListAppend() }},
+}
+
+// Workloads lists the workloads, in a stable order.
+func Workloads() []WorkloadInfo {
+	out := make([]WorkloadInfo, len(workloads))
+	for i, w := range workloads {
+		out[i] = w.info
+	}
+	return out
+}
+
+// NewWorkload returns a fresh instance of the named workload. Each run needs
+// its own: the instance holds the counter that keeps written values unique.
+func NewWorkload(name string) (harness.Workload, error) {
+	var names []string
+	for _, w := range workloads {
+		if w.info.Name == name {
+			return w.make(), nil
+		}
+		names = append(names, w.info.Name)
+	}
+	return nil, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(names, ", "))
+}
