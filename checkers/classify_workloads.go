@@ -1,0 +1,16 @@
+package checkers
+
+// ForWorkload returns the consistency checkers that apply to a workload's
+// histories: "register" or "list-append". It returns nil for a workload
+// it does not know, so the caller can report the name as bad input.
+// Checkers of other concerns (availability, bank, sagas) are the caller's
+// to add.
+func ForWorkload(name string) []Checker {
+	switch name {
+	case "register":
+		return []Checker{LinearizableChecker{}, SessionGuarantees{}, Convergence{}}
+	case "list-append":
+		return []Checker{ListAppend{}, SessionGuarantees{}, Convergence{}}
+	}
+	return nil
+}

@@ -1,0 +1,270 @@
+package checkers
+
+import (
+	"fmt"
+	"math"
+)
+
+// The session guarantees on list-append, per process (a process is one
+// session) and per key. Only ok reads observe anything; final reads are
+// left out because the harness, not the session, chose their node. Each
+// definition needs the first op to have completed before the second was
+// invoked, which program order gives within one process.
+//
+//   - read-your-writes: after a process's ok append of e to k, each of its
+//     later ok reads of k contains e.
+//   - monotonic reads: a process's later ok read of k contains every
+//     element of its earlier ok reads of k.
+//   - monotonic writes: if a process appends e1 (ok) and later e2 (ok or
+//     info) to k, no read contains e2 without e1 before it.
+//   - writes-follow-reads: if a process reads k seeing e (appended by
+//     another process) and later appends
+//     f (ok or info) to k, no read contains f without e before it.
+//
+// A failed append constrains nothing. An info append constrains only the
+// reads that contain its element, because only those prove it took effect.
+
+// laSession is one process's state on one key.
+type laSession struct {
+	maxPrefix int32 // longest earlier read that is a prefix of the order, -1
+	maxInc    int32 // earlier incompatible read reaching furthest into the order, -1
+	maxIncPos int32
+	lastInc   int32 // latest earlier incompatible read, -1
+	own       []int32
+	ownMax    int32 // own ok append placed furthest in the order, -1
+	ownMaxPos int32
+	unplaced  int32 // an own ok append missing from the order, -1
+	lastOwn   int32 // latest own ok append, -1
+}
+
+// wfrBudget bounds the element comparisons spent on incompatible reads
+// for monotonic writes and writes-follow-reads. Past it those two checks
+// skip the remaining incompatible reads (they can then miss anomalies, but
+// never invent one) and the result says so.
+const wfrBudget = 50_000_000
+
+// checkListSessions runs the four guarantees and returns how many element
+// comparisons were skipped for the budget (0 when complete).
+func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
+	p := a.p
+	states := map[[2]int32]*laSession{}
+	for i := range p.ops {
+		o := &p.ops[i]
+		if o.final || (o.kind != kindRead && o.kind != kindAppend) {
+			continue
+		}
+		if o.kind == kindRead && !o.ok() || o.kind == kindAppend && o.status == statusFail {
+			continue
+		}
+		id := [2]int32{o.proc, o.key}
+		s := states[id]
+		if s == nil {
+			s = &laSession{maxPrefix: -1, maxInc: -1, maxIncPos: -1, lastInc: -1, ownMax: -1, ownMaxPos: -1, unplaced: -1, lastOwn: -1}
+			states[id] = s
+		}
+		if o.kind == kindRead {
+			a.readInSession(col, s, int32(i))
+			continue
+		}
+		o.prevOwn, o.seenPrefix, o.seenIncompat = s.lastOwn, s.maxPrefix, s.lastInc
+		if !o.ok() {
+			continue
+		}
+		s.own = append(s.own, int32(i))
+		s.lastOwn = int32(i)
+		switch q := a.placed(o.key, o.val); {
+		case q < 0:
+			if s.unplaced < 0 {
+				s.unplaced = int32(i)
+			}
+		case q > s.ownMaxPos:
+			s.ownMax, s.ownMaxPos = int32(i), q
+		}
+	}
+	budget := wfrBudget
+	for k := range a.keys {
+		if a.keys[k].orderOp >= 0 {
+			a.orderOfWrites(col, a.keys[k].orderOp, &budget)
+		}
+	}
+	for r := range a.views {
+		if budget <= 0 {
+			return true
+		}
+		a.orderOfWrites(col, r, &budget)
+	}
+	return false
+}
+
+// readInSession checks read-your-writes and monotonic reads for ok read r.
+func (a *laAnalysis) readInSession(col *collector, s *laSession, r int32) {
+	p := a.p
+	o := &p.ops[r]
+	view := a.views[r]
+	switch {
+	case view == nil && s.unplaced >= 0:
+		a.reportRYW(col, s.unplaced, r)
+	case view == nil && int(s.ownMaxPos) >= len(o.list):
+		a.reportRYW(col, s.ownMax, r)
+	case view != nil && s.ownMaxPos >= view.cov || view != nil && s.unplaced >= 0:
+		for _, w := range s.own {
+			if !a.contains(r, p.ops[w].val) {
+				a.reportRYW(col, w, r)
+				break
+			}
+		}
+	}
+	n := a.covered(r)
+	switch {
+	case s.maxPrefix >= 0 && len(p.ops[s.maxPrefix].list) > n:
+		a.reportMR(col, s.maxPrefix, r, a.keys[o.key].order[n])
+	case view == nil && s.maxInc >= 0 && int(s.maxIncPos) >= n:
+		a.reportMRMissing(col, s.maxInc, r)
+	case view != nil && s.lastInc >= 0:
+		a.reportMRMissing(col, s.lastInc, r)
+	}
+	if view == nil {
+		if s.maxPrefix < 0 || len(o.list) > len(p.ops[s.maxPrefix].list) {
+			s.maxPrefix = r
+		}
+		return
+	}
+	s.lastInc = r
+	if view.maxPos > s.maxIncPos {
+		s.maxInc, s.maxIncPos = r, view.maxPos
+	}
+}
+
+// reportMRMissing reports a monotonic-reads anomaly if earlier read e has
+// an element that later read r lacks.
+func (a *laAnalysis) reportMRMissing(col *collector, e, r int32) {
+	for _, x := range a.p.ops[e].list {
+		if !a.contains(r, x) {
+			a.reportMR(col, e, r, x)
+			return
+		}
+	}
+}
+
+func (a *laAnalysis) reportRYW(col *collector, w, r int32) {
+	h, wo, ro := a.p.h, &a.p.ops[w], &a.p.ops[r]
+	key := a.p.keys[ro.key]
+	col.add("read-your-writes", key, []int{wo.at(), ro.at()}, func() string {
+		return fmt.Sprintf("process %d appended %d to %s in %s, but its later read %s returned %s without it",
+			wo.proc, wo.val, key, describe(h, wo.at()), describe(h, ro.at()), showList(ro.list))
+	})
+}
+
+func (a *laAnalysis) reportMR(col *collector, e, r int32, missing int64) {
+	h, eo, ro := a.p.h, &a.p.ops[e], &a.p.ops[r]
+	key := a.p.keys[ro.key]
+	col.add("monotonic-reads", key, []int{eo.at(), ro.at()}, func() string {
+		return fmt.Sprintf("process %d read %s as %s in %s, then as %s in %s, which lacks element %d that the earlier read had",
+			ro.proc, key, showList(eo.list), describe(h, eo.at()), showList(ro.list), describe(h, ro.at()), missing)
+	})
+}
+
+// orderOfWrites checks monotonic writes and writes-follow-reads against
+// one read r: the key's version order or an incompatible read. Reads that
+// are prefixes of the order need no check of their own: one that holds a
+// later write holds everything the order puts before it.
+func (a *laAnalysis) orderOfWrites(col *collector, r int32, budget *int) {
+	p := a.p
+	ro := &p.ops[r]
+	key := &a.keys[ro.key]
+	view := a.views[r]
+	var prefMax []int32 // for incompatible reads: max position in r of order[:j]
+	prefixMax := func(m int) int32 {
+		if view == nil {
+			return int32(m) - 1
+		}
+		for len(prefMax) <= m {
+			j := len(prefMax)
+			switch {
+			case j == 0:
+				prefMax = append(prefMax, -1)
+			default:
+				q := a.position(r, key.order[j-1])
+				if q < 0 {
+					q = math.MaxInt32
+				}
+				prefMax = append(prefMax, max(prefMax[j-1], q))
+			}
+			*budget--
+		}
+		return prefMax[m]
+	}
+	for q, f := range ro.list {
+		w, ok := a.writer[ro.key][f]
+		if !ok || p.ops[w].status == statusFail {
+			continue // garbage and aborted reads are reported elsewhere
+		}
+		wo := &p.ops[w]
+		if int(a.position(r, f)) != q {
+			continue // a duplicate; reported elsewhere
+		}
+		if wo.prevOwn >= 0 {
+			e := p.ops[wo.prevOwn].val
+			if pe := a.position(r, e); pe < 0 || int(pe) > q {
+				a.reportMW(col, wo.prevOwn, w, r, pe < 0)
+			}
+		}
+		if wo.seenPrefix >= 0 {
+			m := len(p.ops[wo.seenPrefix].list)
+			if m > len(key.order) {
+				m = len(key.order)
+			}
+			if prefixMax(m) > int32(q) {
+				for j := 0; j < m; j++ {
+					if pe := a.position(r, key.order[j]); a.foreign(ro.key, key.order[j], wo.proc) && (pe < 0 || int(pe) > q) {
+						a.reportWFR(col, wo.seenPrefix, w, r, key.order[j], pe < 0)
+						break
+					}
+				}
+			}
+		}
+		if wo.seenIncompat >= 0 {
+			for _, e := range p.ops[wo.seenIncompat].list {
+				*budget--
+				if pe := a.position(r, e); a.foreign(ro.key, e, wo.proc) && (pe < 0 || int(pe) > q) {
+					a.reportWFR(col, wo.seenIncompat, w, r, e, pe < 0)
+					break
+				}
+			}
+		}
+	}
+}
+
+// foreign reports whether element e of key was appended by a process
+// other than proc. Writes-follow-reads is about writes a session saw from
+// others; the order of its own writes is monotonic writes' concern.
+func (a *laAnalysis) foreign(key int32, e int64, proc int32) bool {
+	w, ok := a.writer[key][e]
+	return ok && a.p.ops[w].proc != proc
+}
+
+func (a *laAnalysis) reportMW(col *collector, w1, w2, r int32, absent bool) {
+	h, o1, o2, ro := a.p.h, &a.p.ops[w1], &a.p.ops[w2], &a.p.ops[r]
+	key := a.p.keys[ro.key]
+	how := "before"
+	if absent {
+		how = "without"
+	}
+	col.add("monotonic-writes", key, []int{o1.at(), o2.at(), ro.at()}, func() string {
+		return fmt.Sprintf("process %d appended %d to %s in %s and then %d in %s, but %s read %s with %d %s %d",
+			o1.proc, o1.val, key, describe(h, o1.at()), o2.val, describe(h, o2.at()), describe(h, ro.at()), showList(ro.list), o2.val, how, o1.val)
+	})
+}
+
+func (a *laAnalysis) reportWFR(col *collector, s, w, r int32, e int64, absent bool) {
+	h, so, wo, ro := a.p.h, &a.p.ops[s], &a.p.ops[w], &a.p.ops[r]
+	key := a.p.keys[ro.key]
+	how := "before"
+	if absent {
+		how = "without"
+	}
+	col.add("writes-follow-reads", key, []int{so.at(), wo.at(), ro.at()}, func() string {
+		return fmt.Sprintf("process %d read %s as %s in %s before appending %d in %s, but %s read %s with %d %s %d",
+			wo.proc, key, showList(so.list), describe(h, so.at()), wo.val, describe(h, wo.at()), describe(h, ro.at()), showList(ro.list), wo.val, how, e)
+	})
+}

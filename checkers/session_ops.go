@@ -1,0 +1,161 @@
+package checkers
+
+import "github.com/faultline/faultline/harness/history"
+
+// The session, list-append and convergence checkers read a history through
+// this compact form: one record per client operation, invocation and
+// completion together. A million-operation history is checked in memory, so
+// the record is small and holds indices rather than copies of the ops.
+
+// opKind is what a client operation does.
+type opKind uint8
+
+const (
+	kindOther opKind = iota
+	kindAppend
+	kindRead
+	kindWrite
+	kindCas
+)
+
+// opStatus is how a client operation ended.
+type opStatus uint8
+
+const (
+	statusInfo opStatus = iota // may have taken effect, or never completed
+	statusOK
+	statusFail
+)
+
+// cop is one client operation.
+type cop struct {
+	inv, comp    int32 // history indices; comp is -1 when it never completed
+	proc         int32
+	key          int32 // index into parsed.keys
+	kind         opKind
+	status       opStatus
+	final        bool  // invoked after the "final" marker
+	hasVal       bool  // register read: false when it returned nil
+	invT, compT  int64 // compT is history.Never when it never completed
+	val          int64 // appended element, written value, register read value, cas "to"
+	from         int64 // cas "from"
+	list         []int64
+	prevOwn      int32 // list-append: this process's previous ok append to the key, or -1
+	seenPrefix   int32 // list-append: this process's longest earlier prefix read of the key, or -1
+	seenIncompat int32 // list-append: this process's last earlier incompatible read of the key, or -1
+}
+
+// ok reports whether the operation certainly took effect.
+func (o *cop) ok() bool { return o.status == statusOK }
+
+// at is the history index that best identifies the op: its completion
+// when it has one, which carries the result.
+func (o *cop) at() int {
+	if o.comp >= 0 {
+		return int(o.comp)
+	}
+	return int(o.inv)
+}
+
+// parsed is a history in compact form.
+type parsed struct {
+	h        history.History
+	ops      []cop // in invocation order
+	keys     []string
+	final    int  // history index of the "final" marker's invocation, or -1
+	hasFinal bool // a final marker exists
+}
+
+// parse pairs invocations with completions. Completions without an
+// invocation are ignored here; history.Validate reports them.
+func parse(h history.History) *parsed {
+	p := &parsed{h: h, final: -1}
+	keyIDs := map[string]int32{}
+	open := map[history.Process]int32{}
+	n := 0
+	for i := range h {
+		if h[i].Type == history.Invoke && h[i].IsClient() {
+			n++
+		}
+	}
+	p.ops = make([]cop, 0, n)
+	for i := range h {
+		op := &h[i]
+		if !op.IsClient() {
+			if op.F == "final" && op.Type == history.Invoke && p.final < 0 {
+				p.final, p.hasFinal = i, true
+			}
+			continue
+		}
+		if op.Type == history.Invoke {
+			id, ok := keyIDs[op.Key]
+			if !ok {
+				id = int32(len(p.keys))
+				keyIDs[op.Key] = id
+				p.keys = append(p.keys, op.Key)
+			}
+			c := cop{
+				inv: int32(i), comp: -1, proc: int32(op.Process), key: id,
+				invT: op.Time, compT: history.Never, final: p.final >= 0,
+				prevOwn: -1, seenPrefix: -1, seenIncompat: -1,
+			}
+			switch op.F {
+			case "append":
+				c.kind = kindAppend
+				c.val, _ = op.Int()
+			case "read":
+				c.kind = kindRead
+			case "write":
+				c.kind = kindWrite
+				c.val, _ = op.Int()
+			case "cas":
+				c.kind = kindCas
+				if pair, ok := op.Ints(); ok && len(pair) == 2 {
+					c.from, c.val = pair[0], pair[1]
+				} else {
+					c.kind = kindOther
+				}
+			}
+			open[op.Process] = int32(len(p.ops))
+			p.ops = append(p.ops, c)
+			continue
+		}
+		j, ok := open[op.Process]
+		if !ok {
+			continue
+		}
+		delete(open, op.Process)
+		c := &p.ops[j]
+		c.comp, c.compT = int32(i), op.Time
+		switch op.Type {
+		case history.OK:
+			c.status = statusOK
+		case history.Fail:
+			c.status = statusFail
+		default:
+			c.status = statusInfo
+		}
+		if c.kind == kindRead && c.status == statusOK {
+			switch v := op.Value.(type) {
+			case []int64:
+				c.list = v
+			case int64:
+				c.val, c.hasVal = v, true
+			case nil:
+				// a register never written, or an empty list
+			}
+		}
+	}
+	return p
+}
+
+// isListAppend reports whether the history comes from the list-append
+// workload: it is the only one with append operations.
+func (p *parsed) isListAppend() bool {
+	for i := range p.ops {
+		if p.ops[i].kind == kindAppend {
+			return true
+		}
+	}
+	return false
+}
