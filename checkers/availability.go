@@ -84,18 +84,13 @@ func (Availability) Check(ctx context.Context, h history.History, _ Options) Res
 	}
 	windows := availWindows(h)
 	samples := make([][]availSample, len(windows))
-	for _, p := range h.Pairs() {
-		t := p.Invoke.Time
-		s := availSample{typ: p.Complete.Type, latency: -1}
-		if (s.typ == history.OK || s.typ == history.Fail) && p.Complete.Time != history.Never {
-			s.latency = p.Complete.Time - p.Invoke.Time
-		}
-		for i, w := range windows {
-			if w.start <= t && t < w.end {
+	availEachOp(h, func(invoked int64, s availSample) {
+		for i := range windows {
+			if w := &windows[i]; w.start <= invoked && invoked < w.end {
 				samples[i] = append(samples[i], s)
 			}
 		}
-	}
+	})
 
 	out := make([]AvailabilityWindow, len(windows))
 	byKind := map[string]*availKindAcc{}
@@ -148,6 +143,38 @@ type availKindAcc struct {
 	windows  int
 	duration int64
 	samples  []availSample
+}
+
+// availEachOp calls fn with each client op's invocation time and outcome.
+// It pairs ops itself rather than through History.Pairs, which copies
+// every op twice: on long histories that copy was most of the cost.
+func availEachOp(h history.History, fn func(invoked int64, s availSample)) {
+	open := map[history.Process]int64{} // process -> invocation time
+	for _, op := range h {
+		if !op.IsClient() {
+			continue
+		}
+		if op.Type == history.Invoke {
+			if t, ok := open[op.Process]; ok {
+				fn(t, availSample{typ: history.Info, latency: -1}) // invoked again: never completed
+			}
+			open[op.Process] = op.Time
+			continue
+		}
+		t, ok := open[op.Process]
+		if !ok {
+			continue // a completion without invocation; Validate reports it
+		}
+		delete(open, op.Process)
+		s := availSample{typ: op.Type, latency: -1}
+		if op.Type == history.OK || op.Type == history.Fail {
+			s.latency = op.Time - t
+		}
+		fn(t, s)
+	}
+	for _, t := range open {
+		fn(t, availSample{typ: history.Info, latency: -1}) // never completed: it may have taken effect
+	}
 }
 
 // availWindows cuts the history's time into fault windows, the healthy
