@@ -20,7 +20,8 @@ import (
 //
 // A fault window runs from the completion of a nemesis start-X op to the
 // completion of the matching stop-X op (or, if it never stopped, to the
-// final phase or the end of the history). Healthy windows are the time
+// completion of the harness's "heal" op, the final phase or the end of
+// the history). Healthy windows are the time
 // between faults, and the final window holds the final reads. A client op
 // belongs to the windows its invocation falls in.
 type Availability struct{}
@@ -195,6 +196,16 @@ func availWindows(h history.History) []availWindow {
 		}
 		if op.Type == history.Invoke {
 			invoked[op.F] = op
+			continue
+		}
+		if op.F == "heal" {
+			// The harness's heal before the final phase ends every fault.
+			for kind, q := range open {
+				for _, i := range q {
+					faults[i].end = op.Time
+				}
+				delete(open, kind)
+			}
 			continue
 		}
 		verb, kind, ok := strings.Cut(op.F, "-")

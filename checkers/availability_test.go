@@ -160,6 +160,23 @@ func TestAvailabilityFaultWithoutStopLastsUntilTheFinalPhase(t *testing.T) {
 	}
 }
 
+func TestAvailabilityHealEndsEveryFault(t *testing.T) {
+	h := availScenario(95, false)
+	// The harness heals at 250ms, before the final phase; insert its op.
+	var ev []availEvent
+	for _, op := range h {
+		ev = append(ev, availEvent{ms: float64(op.Time) / 1e6, p: op.Process, typ: op.Type, f: op.F, value: op.Value, err: op.Error})
+	}
+	ev = append(ev, availNemesis("heal", 240, 250, nil, nil)...)
+	windows, _ := availCheck(t, availHistory(ev...))
+	if p := windows[1]; p.Kind != "partition" || !availNear(p.EndMS, 250) {
+		t.Fatalf("window %+v; want the partition to end when the heal completed", p)
+	}
+	if w := windows[2]; w.Kind != "healthy" || !availNear(w.StartMS, 250) || !availNear(w.EndMS, 300) {
+		t.Fatalf("window %+v; want healthy from the heal to the final phase", w)
+	}
+}
+
 func TestAvailabilityDescribesWhatAFaultDid(t *testing.T) {
 	var ev []availEvent
 	ev = append(ev, availOp(0, 0, 1, history.OK)...)
