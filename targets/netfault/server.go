@@ -26,8 +26,11 @@ const (
 )
 
 // Handler serves the netfault API for the network namespace the process is in.
-func Handler() http.Handler {
-	h := &handler{apply: Apply}
+func Handler() http.Handler { return newHandler(Apply) }
+
+// newHandler lets tests replace the nftables call.
+func newHandler(apply func(Rules) error) http.Handler {
+	h := &handler{apply: apply}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET "+RulesPath, h.getRules)
