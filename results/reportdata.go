@@ -26,7 +26,7 @@ func writeReportData(w *bufio.Writer, h history.History, v *reportView) error {
 	for _, c := range []*[]int64{&cols.p, &cols.s, &cols.d, &cols.t, &cols.f, &cols.k, &cols.node, &cols.e, &cols.i, &cols.c} {
 		*c = make([]int64, n)
 	}
-	fs, keys, nodes, errs := newInterner(0), newInterner(0), newInterner(0), newInterner(maxDistinctErrors)
+	fs, keys, nodes, errs := newDictionary(0), newDictionary(0), newDictionary(0), newDictionary(maxDistinctErrors)
 	var prevStart, prevIndex int64
 	for j, p := range pairs {
 		inv, comp := p.Invoke, p.Complete
@@ -77,7 +77,7 @@ func writeReportData(w *bufio.Writer, h history.History, v *reportView) error {
 	jw.int(int64(v.concurrency()))
 	for _, t := range []struct {
 		name string
-		in   *interner
+		in   *dictionary
 	}{{"fs", fs}, {"keys", keys}, {"nodes", nodes}, {"errs", errs}} {
 		jw.raw(`,"` + t.name + `":`)
 		jw.json(t.in.list)
@@ -156,18 +156,18 @@ func (v *reportView) concurrency() int {
 	return 0
 }
 
-// interner maps strings to dense ids; "" is -1.
-type interner struct {
+// dictionary maps strings to dense ids; "" is -1.
+type dictionary struct {
 	ids  map[string]int64
 	list []string
 	max  int
 }
 
-func newInterner(max int) *interner {
-	return &interner{ids: map[string]int64{}, list: []string{}, max: max}
+func newDictionary(max int) *dictionary {
+	return &dictionary{ids: map[string]int64{}, list: []string{}, max: max}
 }
 
-func (in *interner) id(s string) int64 {
+func (in *dictionary) id(s string) int64 {
 	if s == "" {
 		return -1
 	}
