@@ -1,0 +1,98 @@
+package targets
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/faultline/faultline/checkers"
+)
+
+func TestCatalogueEntriesAreValidAndDistinct(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Configs() {
+		if seen[c.Name] {
+			t.Fatalf("duplicate %s", c.Name)
+		}
+		seen[c.Name] = true
+		if err := ValidateOptions(c.System, c.Opts); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if c.Doc == "" || len(c.Workloads) == 0 || len(c.Expect) == 0 {
+			t.Fatalf("%s is incomplete: %+v", c.Name, c)
+		}
+	}
+	for _, n := range []string{"kv", "kv-sync-any", "kv-async", "kv-async-sticky", "kv-async-paw", "kv-async-token", "kv-async-failover"} {
+		if !seen[n] {
+			t.Fatalf("catalogue lacks %s", n)
+		}
+	}
+}
+
+func TestExpectationsFollowTheDesign(t *testing.T) {
+	want := map[string]map[string]bool{
+		"kv":              {checkers.Linearizable: true, checkers.ReadYourWrites: true, checkers.MonotonicReads: true},
+		"kv-sync-any":     {checkers.Linearizable: false},
+		"kv-async":        {checkers.Linearizable: false, checkers.ReadYourWrites: false, checkers.MonotonicReads: false},
+		"kv-async-sticky": {checkers.ReadYourWrites: false, checkers.MonotonicReads: true},
+		"kv-async-paw":    {checkers.ReadYourWrites: true},
+		"kv-async-token":  {checkers.Linearizable: false, checkers.ReadYourWrites: true, checkers.MonotonicReads: true},
+	}
+	for name, exp := range want {
+		c, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		for model, held := range exp {
+			if got, ok := c.Expect[model]; !ok || got != held {
+				t.Fatalf("%s: expect[%s] = %v (present %v), want %v", name, model, got, ok, held)
+			}
+		}
+	}
+}
+
+func TestResolveOverridesAndValidates(t *testing.T) {
+	c, err := Resolve("kv-async", map[string]string{"async-delay": "50ms"})
+	if err != nil || c.Opts["async-delay"] != "50ms" || c.Expect[checkers.ReadYourWrites] {
+		t.Fatalf("tuning override: %+v %v", c, err)
+	}
+	if len(c.Expect) == 0 {
+		t.Fatal("a tuning override dropped the expectations")
+	}
+	c, err = Resolve("kv", map[string]string{"reads": "any"})
+	if err != nil || len(c.Expect) != 0 {
+		t.Fatalf("a semantic override kept expectations it no longer earns: %+v %v", c.Expect, err)
+	}
+	if _, err := Resolve("kv", map[string]string{"reads": "nearest"}); err == nil || !strings.Contains(err.Error(), "reads") {
+		t.Fatalf("bad value: %v", err)
+	}
+	if _, err := Resolve("etcd", nil); err == nil || !strings.Contains(err.Error(), "kv-async") {
+		t.Fatalf("unknown target: %v", err)
+	}
+	// The catalogue itself is not modified by a resolve.
+	if k, _ := Lookup("kv"); k.Opts["reads"] != "primary" {
+		t.Fatal("Resolve modified the catalogue")
+	}
+}
+
+func TestRunNodeRejectsUnknownSystem(t *testing.T) {
+	err := RunNode(context.Background(), "zookeeper", NodeConfig{ID: "n1"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "kv") {
+		t.Fatalf("unknown system: %v", err)
+	}
+}
+
+func TestRunNodeServesKVUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- RunNode(ctx, "kv", NodeConfig{ID: "n1", Listen: "127.0.0.1:0", DataDir: t.TempDir()}, nil)
+	}()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("kv node stopped with %v", err)
+	}
+	if err := RunNode(context.Background(), "kv", NodeConfig{ID: "n1", Listen: "127.0.0.1:0", DataDir: t.TempDir(), Opts: map[string]string{"bogus": "1"}}, nil); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("bad option: %v", err)
+	}
+}
