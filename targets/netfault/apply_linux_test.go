@@ -94,3 +94,87 @@ func TestApplyProgramsAndClearsTheTable(t *testing.T) {
 		}
 	})
 }
+
+// loopbackUp brings lo up in the current thread's namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	ifr.SetUint16(unix.IFF_UP | unix.IFF_LOOPBACK | unix.IFF_RUNNING)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}
+
+// delivered sends n UDP datagrams to itself over 127.0.0.1 and counts the
+// ones that arrive. Raw sockets in this thread keep it in the namespace.
+func delivered(n int) (int, error) {
+	rx, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(rx)
+	if err := unix.Bind(rx, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return 0, err
+	}
+	if err := unix.SetsockoptInt(rx, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20); err != nil {
+		return 0, err
+	}
+	sa, err := unix.Getsockname(rx)
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < n; i++ {
+		// A packet dropped in the output hook fails the send with EPERM.
+		if err := unix.Sendto(rx, []byte{byte(i)}, 0, sa); err != nil && err != unix.EPERM {
+			return 0, err
+		}
+	}
+	got := 0
+	buf := make([]byte, 16)
+	for {
+		if _, _, err := unix.Recvfrom(rx, buf, unix.MSG_DONTWAIT); err != nil {
+			return got, nil
+		}
+		got++
+	}
+}
+
+func TestLossDropsThatShareOfPackets(t *testing.T) {
+	inFreshNetns(t, func() {
+		if err := loopbackUp(); err != nil {
+			t.Errorf("bring lo up: %v", err)
+			return
+		}
+		const n = 2000
+		for _, c := range []struct {
+			loss     float64
+			min, max int
+		}{
+			{0, n, n},
+			{1, 0, 0},
+			// Binomial(2000, 0.5) stays within ±200 of 1000 except with
+			// probability far below 1e-15; a byte-order slip would give 0,
+			// n, or a share nowhere near a half.
+			{0.5, n/2 - 200, n/2 + 200},
+			{0.1, n/10*9 - 120, n/10*9 + 120},
+		} {
+			if err := Apply(Rules{Loss: map[string]float64{"127.0.0.1": c.loss}}); err != nil {
+				t.Errorf("apply loss %v: %v", c.loss, err)
+				return
+			}
+			got, err := delivered(n)
+			if err != nil {
+				t.Errorf("send: %v", err)
+				return
+			}
+			if got < c.min || got > c.max {
+				t.Errorf("loss %v: %d of %d delivered, want %d..%d", c.loss, got, n, c.min, c.max)
+			}
+		}
+	})
+}
