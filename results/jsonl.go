@@ -1,0 +1,527 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/faultline/faultline/harness/history"
+)
+
+// maxLineBytes bounds one history line. Nemesis values (grudges, node lists)
+// are the only large ones, and nothing legitimate comes near this.
+const maxLineBytes = 64 << 20
+
+// JSONLWriter writes a history as JSON Lines, one op per line, with the
+// field names of history.Op's JSON tags.
+type JSONLWriter struct {
+	enc *json.Encoder
+}
+
+// NewJSONLWriter returns a writer that issues exactly one w.Write per op and
+// keeps nothing back, so that whatever the caller flushes is a whole number
+// of lines (a killed run then leaves at most one truncated line).
+func NewJSONLWriter(w io.Writer) *JSONLWriter {
+	enc := json.NewEncoder(w)
+	// Keys and errors come from systems under test; "<" written as \u003c
+	// only makes the file harder to grep.
+	enc.SetEscapeHTML(false)
+	return &JSONLWriter{enc: enc}
+}
+
+// Write appends one op. It refuses ops that ReadJSONL would reject, so a
+// history that was written can always be read back.
+func (w *JSONLWriter) Write(op history.Op) error {
+	if err := writable(op); err != nil {
+		return fmt.Errorf("op %d: %w", op.Index, err)
+	}
+	if err := w.enc.Encode(op); err != nil {
+		return fmt.Errorf("op %d: writing history line: %w", op.Index, err)
+	}
+	return nil
+}
+
+// writable holds the rules both codecs enforce on write.
+func writable(op history.Op) error {
+	if !op.Type.Valid() {
+		return fmt.Errorf("unknown type %q (want invoke, ok, fail or info)", op.Type)
+	}
+	if op.F == "" {
+		return errors.New("f is empty")
+	}
+	if op.Process < history.Nemesis {
+		return fmt.Errorf("process %d is negative (only the nemesis, -1, may be)", op.Process)
+	}
+	return checkValue(op.Value)
+}
+
+// checkValue rejects values outside the canonical set, which neither codec
+// can write back faithfully.
+func checkValue(v any) error {
+	switch x := v.(type) {
+	case nil, int64, []int64, string, bool:
+		return nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("value %v is not a finite number", x)
+		}
+		return nil
+	case []any:
+		for _, e := range x {
+			if err := checkValue(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	case map[string]any:
+		for _, e := range x {
+			if err := checkValue(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("value of type %T is not canonical (normalize it with history.Normalize)", v)
+}
+
+// jsonlOp mirrors history.Op with pointers for the required fields, so that
+// a missing field is told apart from a zero one.
+type jsonlOp struct {
+	Index   *int             `json:"index"`
+	Time    *int64           `json:"time"`
+	Process *history.Process `json:"process"`
+	Type    *history.Type    `json:"type"`
+	F       *string          `json:"f"`
+	Key     string           `json:"key"`
+	Value   json.RawMessage  `json:"value"`
+	Node    string           `json:"node"`
+	Error   string           `json:"error"`
+}
+
+// errTruncated marks a line that ends before its JSON does.
+var errTruncated = errors.New("truncated JSON")
+
+// ReadJSONL reads a history written by JSONLWriter. A malformed line is an
+// error naming the line. A final line that is cut short (no newline and not
+// parseable, as a killed recorder leaves it) is dropped with a warning, and
+// the complete lines before it are returned.
+func ReadJSONL(r io.Reader) (history.History, []string, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
+	sc.Split(scanLinesKeepNewline)
+	var h history.History
+	var warnings []string
+	in := interner{}
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Bytes()
+		complete := len(line) > 0 && line[len(line)-1] == '\n'
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		op, ok := parseJSONLFast(line, in)
+		var err error
+		if !ok {
+			op, err = parseJSONLLine(line)
+		}
+		if err != nil {
+			if !complete && errors.Is(err, errTruncated) {
+				warnings = append(warnings, fmt.Sprintf("line %d is truncated (the run was probably killed); checking the %d complete lines before it", n, n-1))
+				break
+			}
+			return nil, nil, fmt.Errorf("history line %d: %w", n, err)
+		}
+		h = append(h, op)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, nil, fmt.Errorf("history line %d: longer than %d MiB", n+1, maxLineBytes>>20)
+		}
+		return nil, nil, fmt.Errorf("reading history after line %d: %w", n, err)
+	}
+	return h, warnings, nil
+}
+
+// scanLinesKeepNewline is bufio.ScanLines without stripping the newline:
+// ReadJSONL needs to know whether the last line was finished.
+func scanLinesKeepNewline(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i+1], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+func parseJSONLLine(line []byte) (history.Op, error) {
+	var raw jsonlOp
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return history.Op{}, fmt.Errorf("%w: %v", errTruncated, err)
+		}
+		return history.Op{}, fmt.Errorf("bad JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return history.Op{}, errors.New("bad JSON: text after the object (one op per line)")
+	}
+	var missing string
+	switch {
+	case raw.Index == nil:
+		missing = "index"
+	case raw.Time == nil:
+		missing = "time"
+	case raw.Process == nil:
+		missing = "process"
+	case raw.Type == nil:
+		missing = "type"
+	case raw.F == nil:
+		missing = "f"
+	}
+	if missing != "" {
+		return history.Op{}, fmt.Errorf("missing %q", missing)
+	}
+	if !raw.Type.Valid() {
+		return history.Op{}, fmt.Errorf("unknown type %q (want invoke, ok, fail or info)", *raw.Type)
+	}
+	if *raw.F == "" {
+		return history.Op{}, errors.New("f is empty")
+	}
+	v, err := decodeJSONValue(raw.Value)
+	if err != nil {
+		return history.Op{}, fmt.Errorf("value: %w", err)
+	}
+	return history.Op{
+		Index:   *raw.Index,
+		Time:    *raw.Time,
+		Process: *raw.Process,
+		Type:    *raw.Type,
+		F:       *raw.F,
+		Key:     raw.Key,
+		Value:   v,
+		Node:    raw.Node,
+		Error:   raw.Error,
+	}, nil
+}
+
+// decodeJSONValue turns a raw JSON value into canonical form. Plain
+// integers, the common case, skip the generic decoder.
+func decodeJSONValue(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		return n, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("bad JSON: %w", err)
+	}
+	v, err := canonicalNumbers(v)
+	if err != nil {
+		return nil, err
+	}
+	return history.Normalize(v), nil
+}
+
+// canonicalNumbers resolves json.Numbers before history.Normalize sees them:
+// an integral number is an int64 however it is spelled (1, 1.0, 1e0), so the
+// value reads back the same after it is written, and a number no float64
+// holds is an error rather than an infinity.
+func canonicalNumbers(v any) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n, nil
+		}
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return nil, fmt.Errorf("number %s is out of range", x)
+		}
+		return canonicalFloat(f), nil
+	case []any:
+		for i, e := range x {
+			c, err := canonicalNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = c
+		}
+	case map[string]any:
+		for k, e := range x {
+			c, err := canonicalNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = c
+		}
+	}
+	return v, nil
+}
+
+// canonicalFloat returns f as an int64 when it is integral and in range.
+func canonicalFloat(f float64) any {
+	if f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
+		return int64(f)
+	}
+	return f
+}
+
+// The fast path. encoding/json costs several microseconds a line, mostly
+// reflection and a decoder per line, which makes a million-op history slow
+// to re-check. Lines as JSONLWriter writes them for client ops are simple:
+// known fields, integers, plain strings, null, and lists of integers.
+// parseJSONLFast handles exactly those and gives up (ok false) on anything
+// else, leaving it to parseJSONLLine; FuzzReadJSONL holds the two to the
+// same answers.
+
+// interner shares the strings that repeat on every line (f, type, key,
+// node) instead of allocating them again for each op.
+type interner map[string]string
+
+// maxInterned bounds the interner, so a history of unique keys does not
+// keep a second copy of every key.
+const maxInterned = 1 << 14
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
+}
+
+type fastScanner struct {
+	b []byte
+	i int
+}
+
+func (s *fastScanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *fastScanner) byte(c byte) bool {
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// str reads a string with no escapes and only valid UTF-8, returning its
+// bytes.
+func (s *fastScanner) str() ([]byte, bool) {
+	if !s.byte('"') {
+		return nil, false
+	}
+	start := s.i
+	ascii := true
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			out := s.b[start:s.i]
+			s.i++
+			if !ascii && !utf8.Valid(out) {
+				return nil, false
+			}
+			return out, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= 0x80:
+			ascii = false
+		}
+		s.i++
+	}
+	return nil, false
+}
+
+// int reads a JSON integer (no fraction or exponent) that fits in int64.
+func (s *fastScanner) int() (int64, bool) {
+	s.space()
+	start := s.i
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	digits := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	if s.i == digits || (s.b[digits] == '0' && s.i-digits > 1) {
+		return 0, false
+	}
+	if s.i < len(s.b) && (s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(s.b[start:s.i]), 10, 64)
+	return n, err == nil
+}
+
+func (s *fastScanner) null() bool {
+	s.space()
+	if bytes.HasPrefix(s.b[s.i:], []byte("null")) {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// value reads null, an integer, a plain string or a list of integers.
+func (s *fastScanner) value() (any, bool) {
+	s.space()
+	if s.i >= len(s.b) {
+		return nil, false
+	}
+	switch c := s.b[s.i]; {
+	case c == 'n':
+		return nil, s.null()
+	case c == '"':
+		b, ok := s.str()
+		return string(b), ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.int()
+	case c == '[':
+		s.i++
+		out := []int64{}
+		if s.byte(']') {
+			return out, true
+		}
+		for {
+			n, ok := s.int()
+			if !ok {
+				return nil, false
+			}
+			out = append(out, n)
+			if s.byte(']') {
+				return out, true
+			}
+			if !s.byte(',') {
+				return nil, false
+			}
+		}
+	}
+	return nil, false
+}
+
+// parseJSONLFast parses a simple line, or reports ok false when the line
+// needs the full decoder (which also produces every error message).
+func parseJSONLFast(line []byte, in interner) (op history.Op, ok bool) {
+	s := fastScanner{b: line}
+	if !s.byte('{') {
+		return op, false
+	}
+	const (
+		hasIndex = 1 << iota
+		hasTime
+		hasProcess
+		hasType
+		hasF
+		hasKey
+		hasValue
+		hasNode
+		hasError
+	)
+	var seen int
+	for first := true; ; first = false {
+		if s.byte('}') {
+			if first {
+				return op, false
+			}
+			break
+		}
+		if !first && !s.byte(',') {
+			return op, false
+		}
+		name, ok := s.str()
+		if !ok || !s.byte(':') {
+			return op, false
+		}
+		var bit int
+		switch string(name) {
+		case "index":
+			bit = hasIndex
+			n, ok := s.int()
+			if !ok || n < math.MinInt || n > math.MaxInt {
+				return op, false
+			}
+			op.Index = int(n)
+		case "time":
+			bit = hasTime
+			if op.Time, ok = s.int(); !ok {
+				return op, false
+			}
+		case "process":
+			bit = hasProcess
+			s.space()
+			if s.i < len(s.b) && s.b[s.i] == '"' {
+				p, ok := s.str()
+				if !ok || string(p) != "nemesis" {
+					return op, false
+				}
+				op.Process = history.Nemesis
+				break
+			}
+			n, ok := s.int()
+			if !ok || n < 0 || n > math.MaxInt {
+				return op, false
+			}
+			op.Process = history.Process(n)
+		case "type", "f", "key", "node", "error":
+			b, ok := s.str()
+			if !ok {
+				return op, false
+			}
+			switch string(name) {
+			case "type":
+				bit, op.Type = hasType, history.Type(in.get(b))
+			case "f":
+				bit, op.F = hasF, in.get(b)
+			case "key":
+				bit, op.Key = hasKey, in.get(b)
+			case "node":
+				bit, op.Node = hasNode, in.get(b)
+			default:
+				bit, op.Error = hasError, string(b)
+			}
+		case "value":
+			bit = hasValue
+			if op.Value, ok = s.value(); !ok {
+				return op, false
+			}
+		default:
+			return op, false
+		}
+		if seen&bit != 0 {
+			return op, false // duplicate field: the full decoder's rules apply
+		}
+		seen |= bit
+	}
+	s.space()
+	const required = hasIndex | hasTime | hasProcess | hasType | hasF
+	if s.i != len(s.b) || seen&required != required || !op.Type.Valid() || op.F == "" {
+		return op, false
+	}
+	return op, true
+}
