@@ -61,6 +61,8 @@ func Summarize(name string, spec any, h history.History, rs []checkers.Result, s
 		s.Valid = checkers.Unknown
 		s.Warnings = append(s.Warnings, "no checker ran, so nothing was proven")
 	}
+	m := checkers.Classify(rs)
+	s.Models = &m
 	if b, err := json.Marshal(spec); err == nil {
 		s.Spec = b
 	}

@@ -25,7 +25,11 @@ func printSummary(w io.Writer, dir string, s results.Summary) {
 			}
 			fmt.Fprintf(w, "      - %s: %s\n", a.Type, a.Explanation)
 		}
-		for _, f := range r.Files {
+		for i, f := range r.Files {
+			if i == maxAnomaliesShown {
+				fmt.Fprintf(w, "      … and %d more files\n", len(r.Files)-i)
+				break
+			}
 			fmt.Fprintf(w, "      see %s\n", filepath.Join(dir, f))
 		}
 	}
@@ -45,7 +49,7 @@ func printSummary(w io.Writer, dir string, s results.Summary) {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	if dir != "" {
-		fmt.Fprintf(w, "run: %s\n", dir)
+		fmt.Fprintf(w, "run: %s (open %s)\n", dir, results.ReportFile)
 	}
 }
 
