@@ -1,0 +1,427 @@
+package checkers
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/faultline/faultline/harness/history"
+)
+
+// LinearizableChecker decides whether a register history (read, write, cas
+// per key) is linearizable, with porcupine and a cas-register model per
+// key. Ops that failed are left out, since they had no effect; ops that
+// ended in info or never completed may take effect at any time after their
+// invocation. Final reads (client reads invoked after the nemesis "final"
+// marker) are left out too: they read one node's local state to check
+// convergence, which is not an operation of the system's interface.
+//
+// It is named LinearizableChecker because the model name Linearizable is
+// already a constant of this package.
+type LinearizableChecker struct{}
+
+// Name is the checker's name in results.json.
+func (LinearizableChecker) Name() string { return Linearizable }
+
+// keyOutcome is what porcupine said about one key.
+type keyOutcome struct {
+	key     string
+	ops     []porcupine.Operation
+	result  porcupine.CheckResult
+	info    porcupine.LinearizationInfo
+	elapsed time.Duration
+	skipped bool // the time budget was spent before this key started
+}
+
+// Check runs the check. A key porcupine could not decide within
+// opts.Timeout (or before ctx ended) makes the verdict Unknown, never valid.
+func (c LinearizableChecker) Check(ctx context.Context, h history.History, opts Options) Result {
+	start := time.Now()
+	res := c.check(ctx, h, opts)
+	res.Checker = c.Name()
+	res.Elapsed = Duration(time.Since(start))
+	return res
+}
+
+func (c LinearizableChecker) check(ctx context.Context, h history.History, opts Options) Result {
+	keys, byKey := registerPairs(h)
+	opsByKey := make(map[string][]porcupine.Operation, len(keys))
+	total, dropped := 0, 0
+	for _, k := range keys {
+		ops, d, err := regOperations(byKey[k])
+		if err != nil {
+			return Result{Valid: Unknown, Error: fmt.Sprintf("key %s: %v; the linearizable checker only understands register histories", quoteKey(k), err)}
+		}
+		opsByKey[k] = ops
+		total += len(ops)
+		dropped += d
+	}
+
+	var deadline time.Time
+	if opts.Timeout > 0 {
+		deadline = time.Now().Add(opts.Timeout)
+	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	// porcupine takes no context, so an ended ctx makes every model step
+	// fail; the search then unwinds quickly and its answer is discarded.
+	var stop atomic.Bool
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop.Store(true)
+		case <-watchDone:
+		}
+	}()
+	model := registerModel()
+	model.Step = func(state, input, output any) (bool, any) {
+		if stop.Load() {
+			return false, state
+		}
+		return regStep(state, input, output)
+	}
+
+	outcomes := make([]keyOutcome, len(keys))
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	workers := min(runtime.GOMAXPROCS(0), len(keys))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(keys) {
+					return
+				}
+				outcomes[i] = checkKey(model, keys[i], opsByKey[keys[i]], deadline)
+			}
+		}()
+	}
+	wg.Wait()
+	cancelled := stop.Load()
+
+	res := Result{Valid: True}
+	var undecided []string
+	var slowest time.Duration
+	var slowestKey string
+	for _, o := range outcomes {
+		if o.elapsed > slowest {
+			slowest, slowestKey = o.elapsed, o.key
+		}
+		switch {
+		case cancelled || o.skipped || o.result == porcupine.Unknown:
+			undecided = append(undecided, o.key)
+		case o.result == porcupine.Illegal:
+			res.Anomalies = append(res.Anomalies, explainKey(o))
+			if opts.Dir != "" {
+				rel, err := visualize(model, o, opts.Dir)
+				if err != nil {
+					res.Error = joinErr(res.Error, err.Error())
+				} else {
+					res.Files = append(res.Files, rel)
+				}
+			}
+		}
+	}
+	res.Stats = map[string]any{
+		"keys":                  len(keys),
+		"ops":                   total,
+		"ops_dropped":           dropped, // failed ops and reads of unknown outcome
+		"max_key_check_seconds": slowest.Seconds(),
+	}
+	if len(keys) > 0 {
+		res.Stats["slowest_key"] = slowestKey
+	}
+	if len(res.Anomalies) > 0 {
+		res.Valid = False
+		res.RuledOut = []string{Linearizable}
+	} else if len(undecided) > 0 {
+		res.Valid = Unknown
+	}
+	if len(undecided) > 0 {
+		res.Stats["keys_undecided"] = len(undecided)
+		why := fmt.Sprintf("timed out after %s", opts.Timeout)
+		switch {
+		case cancelled && ctx.Err() == context.DeadlineExceeded, !cancelled && opts.Timeout <= 0:
+			why = "ran out of time (the caller's deadline)"
+		case cancelled:
+			why = "was cancelled"
+		}
+		msg := fmt.Sprintf("the linearizability check %s with %d of %d keys undecided (%s); raise --check-timeout to give porcupine longer",
+			why, len(undecided), len(keys), listKeys(undecided, 10))
+		res.Error = joinErr(msg, res.Error)
+	}
+	return res
+}
+
+// registerPairs groups the client pairs by key, in key order, leaving out
+// final reads.
+func registerPairs(h history.History) ([]string, map[string][]history.Pair) {
+	finalAt := -1
+	for _, op := range h {
+		if !op.IsClient() && op.F == "final" && op.Type == history.Invoke {
+			finalAt = op.Index
+			break
+		}
+	}
+	byKey := map[string][]history.Pair{}
+	for _, p := range h.Pairs() {
+		if finalAt >= 0 && p.Invoke.Index > finalAt && p.Invoke.F == "read" {
+			continue
+		}
+		byKey[p.Invoke.Key] = append(byKey[p.Invoke.Key], p)
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, byKey
+}
+
+func checkKey(model porcupine.Model, key string, ops []porcupine.Operation, deadline time.Time) keyOutcome {
+	o := keyOutcome{key: key, ops: ops}
+	var timeout time.Duration
+	if !deadline.IsZero() {
+		timeout = time.Until(deadline)
+		if timeout <= 0 {
+			o.skipped = true
+			return o
+		}
+	}
+	start := time.Now()
+	// Most keys are linearizable, and the partial linearizations that only
+	// an explanation needs cost time; so check cheaply first.
+	o.result = porcupine.CheckOperationsTimeout(model, ops, timeout)
+	if o.result == porcupine.Illegal {
+		if !deadline.IsZero() {
+			timeout = time.Until(deadline)
+		}
+		if deadline.IsZero() || timeout > 0 {
+			o.result, o.info = porcupine.CheckOperationsVerbose(model, ops, timeout)
+		}
+		if o.result != porcupine.Illegal {
+			// Already proven illegal; only the explanation ran out of
+			// time. Keep the verdict and explain without the details.
+			o.result, o.info = porcupine.Illegal, porcupine.LinearizationInfo{}
+		}
+	}
+	o.elapsed = time.Since(start)
+	return o
+}
+
+// explainKey derives the anomaly from the longest partial linearization:
+// the state it reaches and an op that cannot come next.
+func explainKey(o keyOutcome) Anomaly {
+	a := Anomaly{Type: "nonlinearizable", Key: o.key}
+	seq := longestPartial(o.info)
+	if seq == nil && len(o.info.PartialLinearizations()) == 0 {
+		for _, op := range o.ops {
+			a.Ops = append(a.Ops, op.Metadata.(opMeta).ref())
+		}
+		slices.Sort(a.Ops)
+		a.Explanation = fmt.Sprintf("%s: no order of its %d operations is consistent with a register (the checker ran out of time before it could say where it breaks)", keyName(o.key), len(o.ops))
+		return a
+	}
+
+	state := any(regState{})
+	var setter *porcupine.Operation
+	placed := make([]bool, len(o.ops))
+	for _, id := range seq {
+		op := o.ops[id]
+		before := state.(regState)
+		_, state = regStep(state, op.Input, op.Output)
+		// The op that gave the register its value: a write, or a cas that
+		// matched (one of unknown outcome that did not match changed nothing).
+		if in := op.Input.(regInput); in.f == regWrite || (in.f == regCAS && before.set && before.v == in.arg) {
+			setter = &o.ops[id]
+		}
+		placed[id] = true
+		a.Ops = append(a.Ops, op.Metadata.(opMeta).ref())
+	}
+	// The ops that could come next: invoked before every remaining op's
+	// return.
+	earliest, first := int64(history.Never), -1
+	for i, op := range o.ops {
+		if !placed[i] && (first < 0 || op.Return < earliest) {
+			earliest, first = op.Return, i
+		}
+	}
+	culprit := -1
+	if first >= 0 {
+		if ok, _ := regStep(state, o.ops[first].Input, o.ops[first].Output); !ok {
+			culprit = first
+		}
+	}
+	for i, op := range o.ops {
+		if placed[i] || op.Call > earliest {
+			continue
+		}
+		if ok, _ := regStep(state, op.Input, op.Output); !ok {
+			a.Ops = append(a.Ops, op.Metadata.(opMeta).ref())
+			// Prefer the op with the earliest return: everything invoked
+			// after it returned must follow it.
+			if culprit < 0 || (culprit != first && op.Call < o.ops[culprit].Call) {
+				culprit = i
+			}
+		}
+	}
+	slices.Sort(a.Ops)
+	a.Ops = slices.Compact(a.Ops)
+
+	s := state.(regState)
+	value := "no value yet"
+	if s.set {
+		value = fmt.Sprintf("the value %d", s.v)
+		if setter != nil {
+			value += ", set by " + describeOp(*setter) + ","
+		}
+	}
+	longest := fmt.Sprintf("the longest order of operations consistent with a register that the checker found (%d of %d) has %s at that point", len(seq), len(o.ops), value)
+	if culprit < 0 {
+		a.Explanation = fmt.Sprintf("%s: no order of its %d operations is consistent with a register: %s, and no remaining operation can follow without contradicting a later one", keyName(o.key), len(o.ops), longest)
+		return a
+	}
+	op := o.ops[culprit]
+	what := describeOp(op)
+	if in := op.Input.(regInput); in.f == regCAS {
+		what = fmt.Sprintf("%s succeeded, which needs the value %d", what, in.arg)
+	}
+	a.Explanation = fmt.Sprintf("%s: %s, but %s", keyName(o.key), what, longest)
+	return a
+}
+
+// longestPartial picks the longest partial linearization, breaking ties by
+// the smallest sequence so the explanation does not change between runs.
+func longestPartial(info porcupine.LinearizationInfo) []int {
+	parts := info.PartialLinearizations()
+	if len(parts) == 0 {
+		return nil
+	}
+	var best []int
+	for _, seq := range parts[0] {
+		if len(seq) > len(best) || (len(seq) == len(best) && slices.Compare(seq, best) < 0) {
+			best = seq
+		}
+	}
+	return best
+}
+
+// describeOp names an op the way the explanation speaks of it.
+func describeOp(op porcupine.Operation) string {
+	in, out, m := op.Input.(regInput), op.Output.(regOutput), op.Metadata.(opMeta)
+	who := fmt.Sprintf("by process %s (op #%d)", m.process, m.ref())
+	switch in.f {
+	case regRead:
+		if out.isNil {
+			return "read " + who + " returned nil"
+		}
+		return fmt.Sprintf("read %s returned %d", who, out.value)
+	case regWrite:
+		s := fmt.Sprintf("write %d %s", in.arg, who)
+		if !out.known {
+			s += ", whose outcome is unknown"
+		}
+		return s
+	}
+	s := fmt.Sprintf("cas %d->%d %s", in.arg, in.to, who)
+	if !out.known {
+		s += ", whose outcome is unknown"
+	}
+	return s
+}
+
+func keyName(key string) string {
+	if key == "" {
+		return "the register"
+	}
+	return "key " + quoteKey(key)
+}
+
+func quoteKey(key string) string {
+	if key == "" {
+		return `""`
+	}
+	if strings.ContainsAny(key, " \t\n\"'") {
+		return fmt.Sprintf("%q", key)
+	}
+	return key
+}
+
+func listKeys(keys []string, limit int) string {
+	var quoted []string
+	for i, k := range keys {
+		if i == limit {
+			quoted = append(quoted, fmt.Sprintf("and %d more", len(keys)-limit))
+			break
+		}
+		quoted = append(quoted, quoteKey(k))
+	}
+	return "keys " + strings.Join(quoted, ", ")
+}
+
+func joinErr(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+// visualize writes porcupine's HTML for one key and returns its path
+// relative to dir.
+func visualize(model porcupine.Model, o keyOutcome, dir string) (string, error) {
+	rel := filepath.Join("linearizable", keyFileName(o.key)+".html")
+	if err := os.MkdirAll(filepath.Join(dir, "linearizable"), 0o755); err != nil {
+		return "", fmt.Errorf("visualizing key %s: %w", quoteKey(o.key), err)
+	}
+	if err := porcupine.VisualizePath(model, o.info, filepath.Join(dir, rel)); err != nil {
+		return "", fmt.Errorf("visualizing key %s: %w", quoteKey(o.key), err)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// keyFileName makes a key safe as a file name. A key that had to change
+// gets a hash of the original, so two keys never share a file.
+func keyFileName(key string) string {
+	var b strings.Builder
+	for i, r := range key {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == '.' && i > 0:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	name := b.String()
+	if name == key && name != "" {
+		return name
+	}
+	if name == "" {
+		name = "key"
+	}
+	f := fnv.New32a()
+	f.Write([]byte(key))
+	return fmt.Sprintf("%s-%08x", name, f.Sum32())
+}
