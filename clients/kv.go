@@ -63,7 +63,8 @@ type kvClient struct {
 	httpc   *http.Client
 	rng     *rand.Rand
 
-	primary string          // the node believed to be primary
+	primary string          // the node last confirmed as primary: by a refusal naming it, or an acknowledged write
+	writeAt string          // where the next write goes when the primary was unreachable; "" means primary
 	sticky  string          // session=sticky: the node this session reads at
 	wrote   map[string]bool // session=primary-after-write: keys this session wrote
 	token   uint64          // session=version-token: highest version seen
@@ -168,19 +169,16 @@ func (c *kvClient) read(ctx context.Context, op history.Op) history.Op {
 	return done
 }
 
-// moveSticky gives up on a sticky node that failed. The primary is the
-// best next home: without failover it is ahead of every replica, so moving
-// there cannot make the session read older state.
+// moveSticky gives up on a sticky replica that failed and moves to the
+// primary: without failover the primary is ahead of every replica, so the
+// move cannot make the session read older state. A session already at the
+// primary stays and waits for it to come back (its log survives a crash),
+// since any other node might be behind what the session has read.
 func (c *kvClient) moveSticky(failed string) {
-	if c.o.Session != kv.SessionSticky || failed != c.sticky {
+	if c.o.Session != kv.SessionSticky || failed != c.sticky || failed == c.primary {
 		return
 	}
-	if failed != c.primary {
-		c.sticky = c.primary
-		return
-	}
-	i := slices.Index(c.nodes, failed)
-	c.sticky = c.nodes[(i+1)%len(c.nodes)]
+	c.sticky = c.primary
 }
 
 func (c *kvClient) write(ctx context.Context, op history.Op) history.Op {
@@ -208,14 +206,18 @@ func (c *kvClient) write(ctx context.Context, op history.Op) history.Op {
 		return done
 	}
 	node := c.primary
+	if c.writeAt != "" {
+		node = c.writeAt
+	}
 	for attempt := 1; ; attempt++ {
 		done.Node = node
 		resp, err := c.do(ctx, http.MethodPost, node, kv.PathOp, body)
 		if err != nil {
 			if notSent(err) {
-				// Nothing reached the node: a definite failure. Try
-				// another node next time; it will name the primary.
-				c.primary = c.nodes[(slices.Index(c.nodes, node)+1)%len(c.nodes)]
+				// Nothing reached the node: a definite failure. Send the
+				// next write to another node, which will name the
+				// primary it knows; reads keep to the confirmed one.
+				c.writeAt = c.nodes[(slices.Index(c.nodes, node)+1)%len(c.nodes)]
 				done.Type, done.Error = history.Fail, err.Error()
 				return done
 			}
@@ -226,13 +228,16 @@ func (c *kvClient) write(ctx context.Context, op history.Op) history.Op {
 		switch {
 		case resp.OK:
 			done.Type = history.OK
+			if slices.Contains(c.nodes, resp.Node) {
+				c.primary, c.writeAt = resp.Node, ""
+			}
 			c.token = max(c.token, resp.Version)
 			c.wrote[op.Key] = true
 			return done
 		case resp.Error == kv.ErrNotPrimary:
 			if resp.Primary != "" && resp.Primary != node && attempt < maxRedirects && slices.Contains(c.nodes, resp.Primary) {
 				node = resp.Primary
-				c.primary = node
+				c.primary, c.writeAt = node, ""
 				continue
 			}
 			done.Type, done.Error = history.Fail, describe(resp)

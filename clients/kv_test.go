@@ -383,3 +383,61 @@ func TestWritesFindThePrimaryAfterFailover(t *testing.T) {
 		t.Fatalf("write after failover: %v, want ok at n3", got)
 	}
 }
+
+func TestStickySessionMovesOnlyToThePrimary(t *testing.T) {
+	v := int64(1)
+	n1 := newFake(t, answer("n1", kv.Response{OK: true, Kind: kv.KindRegister, Value: &v}))
+	n3 := newFake(t, answer("n3", kv.Response{OK: true, Kind: kv.KindRegister, Value: &v}))
+	closed := func() string {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		a := ln.Addr().String()
+		ln.Close()
+		return a
+	}
+	opts := map[string]string{"reads": "any", "session": "sticky", "client-timeout": "200ms"}
+	// Process 1 sticks to n2, which is down: it fails once, then reads at
+	// the primary, which is ahead of every replica.
+	c := client(t, addrCluster{"n1": n1.addr(), "n2": closed(), "n3": n3.addr()}, opts, 1)
+	if got := invoke(c, history.Op{F: "read", Key: "k"}); got.Type != history.Fail || got.Node != "n2" {
+		t.Fatalf("read at the dead sticky node: %v", got)
+	}
+	for range 3 {
+		if got := invoke(c, history.Op{F: "read", Key: "k"}); got.Type != history.OK || got.Node != "n1" {
+			t.Fatalf("read after the move: %v, want ok at n1", got)
+		}
+	}
+	// Process 0 sticks to the primary itself; when it is down the session
+	// stays rather than risk a replica that is behind.
+	c = client(t, addrCluster{"n1": closed(), "n2": closed(), "n3": n3.addr()}, opts, 0)
+	for range 3 {
+		if got := invoke(c, history.Op{F: "read", Key: "k"}); got.Type != history.Fail || got.Node != "n1" {
+			t.Fatalf("read with the primary down: %v, want a failure at n1", got)
+		}
+	}
+	if len(n3.requests()) != 0 {
+		t.Fatal("a sticky session moved to a replica")
+	}
+}
+
+func TestUnreachablePrimaryMovesWritesButNotReads(t *testing.T) {
+	v := int64(1)
+	n2 := newFake(t, answer("n2", kv.Response{OK: true, Kind: kv.KindRegister, Value: &v, Version: 1}))
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	c := client(t, addrCluster{"n1": dead, "n2": n2.addr()}, map[string]string{"client-timeout": "200ms"}, 0)
+	if got := invoke(c, history.Op{F: "write", Key: "k", Value: int64(1)}); got.Type != history.Fail || got.Node != "n1" {
+		t.Fatalf("write to a dead primary: %v, want a definite failure", got)
+	}
+	// reads=primary: reads stay with the confirmed primary.
+	if got := invoke(c, history.Op{F: "read", Key: "k"}); got.Node != "n1" {
+		t.Fatalf("read went to %s after a write failed to connect", got.Node)
+	}
+	// The next write tries another node, and an ack there confirms it.
+	if got := invoke(c, history.Op{F: "write", Key: "k", Value: int64(2)}); got.Type != history.OK || got.Node != "n2" {
+		t.Fatalf("second write: %v, want ok at n2", got)
+	}
+	if got := invoke(c, history.Op{F: "read", Key: "k"}); got.Type != history.OK || got.Node != "n2" {
+		t.Fatalf("read after n2 acknowledged a write: %v", got)
+	}
+}
