@@ -127,7 +127,9 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 			undecided = append(undecided, o.key)
 		case o.result == porcupine.Illegal:
 			res.Anomalies = append(res.Anomalies, explainKey(o))
-			if opts.Dir != "" {
+			// Without partial linearizations (the detailed pass ran out of
+			// time) porcupine would draw an empty page.
+			if opts.Dir != "" && len(o.info.PartialLinearizations()) > 0 {
 				rel, err := visualize(model, o, opts.Dir)
 				if err != nil {
 					res.Error = joinErr(res.Error, err.Error())

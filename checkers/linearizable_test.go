@@ -555,3 +555,18 @@ func BenchmarkLinearizable(b *testing.B) {
 	}
 	b.ReportMetric(10_000*float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
+
+func TestInfoReadConstrainsNothing(t *testing.T) {
+	var b builder
+	b.write(0, "x", 1)
+	b.invoke(1, "read", "x", nil)
+	b.info(1, "read", "x", int64(99)) // whatever it carries, it was not observed
+	b.read(2, "x", int64(1))
+	res := expectValid(t, b.h)
+	if res.Stats["ops_dropped"] != 1 || res.Stats["ops"] != 2 {
+		t.Errorf("stats %v: the info read must be dropped", res.Stats)
+	}
+	// The same read completed ok with 99 is a violation.
+	b.h[3].Type = history.OK
+	expectInvalid(t, b.h, 3)
+}

@@ -161,6 +161,10 @@ func registerModel() porcupine.Model {
 func regOperations(pairs []history.Pair) ([]porcupine.Operation, int, error) {
 	ops := make([]porcupine.Operation, 0, len(pairs))
 	dropped := 0
+	// The visualization draws one row per ClientId at ClientId's height,
+	// so processes get dense ids in order of appearance; the real process
+	// is in the metadata.
+	lanes := map[history.Process]int{}
 	for _, p := range pairs {
 		inv, done := p.Invoke, p.Complete
 		if done.Type == history.Fail || (done.Type != history.OK && inv.F == "read") {
@@ -168,8 +172,13 @@ func regOperations(pairs []history.Pair) ([]porcupine.Operation, int, error) {
 			continue
 		}
 		known := done.Type == history.OK
+		lane, seen := lanes[inv.Process]
+		if !seen {
+			lane = len(lanes)
+			lanes[inv.Process] = lane
+		}
 		op := porcupine.Operation{
-			ClientId: int(inv.Process),
+			ClientId: lane,
 			Call:     inv.Time,
 			Return:   history.Never,
 			Metadata: opMeta{invoke: inv.Index, complete: done.Index, process: inv.Process, node: firstNonEmpty(done.Node, inv.Node), outcome: done.Type},
