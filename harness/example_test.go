@@ -101,7 +101,7 @@ func Example() {
 			return myClient{base: srv.URL}, nil
 		},
 		Workload: workload,
-		Checkers: []checkers.Checker{checkers.Linearizable{}},
+		Checkers: []checkers.Checker{checkers.LinearizableChecker{}},
 	}
 	dir, _ := os.MkdirTemp("", "faultline-example")
 	defer os.RemoveAll(dir)

@@ -86,7 +86,7 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 		n := &node{id: id, addr: listen[id], dir: filepath.Join(spec.Dir, "data", id),
 			log: filepath.Join(spec.Dir, results.NodesDir, id+".log")}
 		n.args = c.args(n)
-		if err := os.MkdirAll(n.dir, 0o755); err != nil {
+		if err := mkdirs(n.dir, filepath.Dir(n.log)); err != nil {
 			return nil, fmt.Errorf("local runtime: %w", err)
 		}
 		c.nodes[id] = n
@@ -370,6 +370,15 @@ func postClock(ctx context.Context, hc *http.Client, addr string, f harness.Cloc
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
 		return fmt.Errorf("admin/clock answered %s", resp.Status)
+	}
+	return nil
+}
+
+func mkdirs(dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
 	}
 	return nil
 }
