@@ -19,40 +19,40 @@ import (
 	"github.com/faultline/faultline/results"
 )
 
-// builder writes histories by hand: each call appends one event at the next
+// regHistory writes histories by hand: each call appends one event at the next
 // time step and returns its index.
-type builder struct{ h history.History }
+type regHistory struct{ h history.History }
 
-func (b *builder) add(p history.Process, t history.Type, f, key string, v any) int {
+func (b *regHistory) add(p history.Process, t history.Type, f, key string, v any) int {
 	i := len(b.h)
 	b.h = append(b.h, history.Op{Index: i, Time: int64(i) * 10, Process: p, Type: t, F: f, Key: key, Value: v})
 	return i
 }
 
-func (b *builder) invoke(p history.Process, f, key string, v any) int {
+func (b *regHistory) invoke(p history.Process, f, key string, v any) int {
 	return b.add(p, history.Invoke, f, key, v)
 }
-func (b *builder) ok(p history.Process, f, key string, v any) int {
+func (b *regHistory) ok(p history.Process, f, key string, v any) int {
 	return b.add(p, history.OK, f, key, v)
 }
-func (b *builder) info(p history.Process, f, key string, v any) int {
+func (b *regHistory) info(p history.Process, f, key string, v any) int {
 	return b.add(p, history.Info, f, key, v)
 }
-func (b *builder) fail(p history.Process, f, key string, v any) int {
+func (b *regHistory) fail(p history.Process, f, key string, v any) int {
 	return b.add(p, history.Fail, f, key, v)
 }
 
 // write and read are complete, non-overlapping ops.
-func (b *builder) write(p history.Process, key string, v int64) int {
+func (b *regHistory) write(p history.Process, key string, v int64) int {
 	b.invoke(p, "write", key, v)
 	return b.ok(p, "write", key, v)
 }
-func (b *builder) read(p history.Process, key string, v any) int {
+func (b *regHistory) read(p history.Process, key string, v any) int {
 	b.invoke(p, "read", key, nil)
 	return b.ok(p, "read", key, v)
 }
 
-func check(t *testing.T, h history.History, opts checkers.Options) checkers.Result {
+func checkLin(t *testing.T, h history.History, opts checkers.Options) checkers.Result {
 	t.Helper()
 	if err := h.Validate(); err != nil {
 		t.Fatalf("test history is malformed: %v", err)
@@ -64,18 +64,18 @@ func check(t *testing.T, h history.History, opts checkers.Options) checkers.Resu
 	return res
 }
 
-func expectValid(t *testing.T, h history.History) checkers.Result {
+func expectLinearizable(t *testing.T, h history.History) checkers.Result {
 	t.Helper()
-	res := check(t, h, checkers.Options{})
+	res := checkLin(t, h, checkers.Options{})
 	if res.Valid != checkers.True || len(res.Anomalies) != 0 || res.RuledOut != nil {
 		t.Fatalf("want valid, got %v: %+v", res.Valid, res)
 	}
 	return res
 }
 
-func expectInvalid(t *testing.T, h history.History, mustInvolve ...int) checkers.Anomaly {
+func expectNonlinearizable(t *testing.T, h history.History, mustInvolve ...int) checkers.Anomaly {
 	t.Helper()
-	res := check(t, h, checkers.Options{})
+	res := checkLin(t, h, checkers.Options{})
 	if res.Valid != checkers.False || len(res.Anomalies) != 1 {
 		t.Fatalf("want one anomaly, got %v: %+v", res.Valid, res)
 	}
@@ -96,11 +96,11 @@ func expectInvalid(t *testing.T, h history.History, mustInvolve ...int) checkers
 
 func TestStaleRead(t *testing.T) {
 	// write 1, write 2, then a read that returns 1: stale.
-	var b builder
+	var b regHistory
 	b.write(0, "x", 1)
 	w2 := b.write(0, "x", 2)
 	r := b.read(1, "x", int64(1))
-	a := expectInvalid(t, b.h, w2, r)
+	a := expectNonlinearizable(t, b.h, w2, r)
 	if a.Key != "x" {
 		t.Errorf("Key = %q", a.Key)
 	}
@@ -110,55 +110,55 @@ func TestStaleRead(t *testing.T) {
 	}
 
 	// The same read, concurrent with the second write, may see 1.
-	var c builder
+	var c regHistory
 	c.write(0, "x", 1)
 	c.invoke(0, "write", "x", int64(2))
 	c.invoke(1, "read", "x", nil)
 	c.ok(0, "write", "x", int64(2))
 	c.ok(1, "read", "x", int64(1))
-	expectValid(t, c.h)
+	expectLinearizable(t, c.h)
 }
 
 func TestConcurrentReadSeesNewValue(t *testing.T) {
-	var b builder
+	var b regHistory
 	b.write(0, "x", 1)
 	b.invoke(0, "write", "x", int64(2))
 	b.read(1, "x", int64(2)) // inside the write's interval
 	b.ok(0, "write", "x", int64(2))
 	b.read(1, "x", int64(2))
-	expectValid(t, b.h)
+	expectLinearizable(t, b.h)
 
 	// But once 2 was seen, 1 cannot come back.
-	var c builder
+	var c regHistory
 	c.write(0, "x", 1)
 	c.invoke(0, "write", "x", int64(2))
 	c.read(1, "x", int64(2))
 	r := c.read(2, "x", int64(1))
 	c.ok(0, "write", "x", int64(2))
-	expectInvalid(t, c.h, r)
+	expectNonlinearizable(t, c.h, r)
 }
 
 func TestInfoWriteTakesEffectLater(t *testing.T) {
-	var b builder
+	var b regHistory
 	b.write(0, "x", 1)
 	b.invoke(1, "write", "x", int64(2))
 	b.info(1, "write", "x", int64(2))
 	b.read(2, "x", int64(1)) // not yet
 	b.read(2, "x", int64(2)) // now it has
 	b.read(3, "x", int64(2))
-	expectValid(t, b.h)
+	expectLinearizable(t, b.h)
 
 	// A value nobody wrote is still impossible.
-	var c builder
+	var c regHistory
 	c.write(0, "x", 1)
 	c.invoke(1, "write", "x", int64(2))
 	c.info(1, "write", "x", int64(2))
 	r := c.read(2, "x", int64(3))
-	expectInvalid(t, c.h, r)
+	expectNonlinearizable(t, c.h, r)
 }
 
 func TestInfoWriteNeverTakesEffect(t *testing.T) {
-	var b builder
+	var b regHistory
 	b.write(0, "x", 1)
 	b.invoke(1, "write", "x", int64(2))
 	b.info(1, "write", "x", int64(2))
@@ -166,20 +166,20 @@ func TestInfoWriteNeverTakesEffect(t *testing.T) {
 	b.read(2, "x", int64(1))
 	b.invoke(3, "write", "x", int64(5)) // never completes at all
 	b.read(2, "x", int64(1))
-	expectValid(t, b.h)
+	expectLinearizable(t, b.h)
 
 	// Taking effect is once and for all: 2 then 1 is not allowed.
-	var c builder
+	var c regHistory
 	c.write(0, "x", 1)
 	c.invoke(1, "write", "x", int64(2))
 	c.info(1, "write", "x", int64(2))
 	c.read(2, "x", int64(2))
 	r := c.read(2, "x", int64(1))
-	expectInvalid(t, c.h, r)
+	expectNonlinearizable(t, c.h, r)
 }
 
 func TestCAS(t *testing.T) {
-	var b builder
+	var b regHistory
 	b.write(0, "x", 0)
 	b.invoke(1, "cas", "x", []int64{0, 1})
 	b.ok(1, "cas", "x", []int64{0, 1})
@@ -188,44 +188,44 @@ func TestCAS(t *testing.T) {
 	b.invoke(2, "cas", "x", []int64{1, 9})
 	b.fail(2, "cas", "x", []int64{1, 9})
 	b.read(3, "x", int64(1))
-	res := expectValid(t, b.h)
+	res := expectLinearizable(t, b.h)
 	if res.Stats["ops_dropped"] != 1 {
 		t.Errorf("ops_dropped = %v, want 1", res.Stats["ops_dropped"])
 	}
 
 	// Two successful cas from 0 in sequence: the second cannot succeed.
-	var c builder
+	var c regHistory
 	c.write(0, "x", 0)
 	c.invoke(1, "cas", "x", []int64{0, 1})
 	c.ok(1, "cas", "x", []int64{0, 1})
 	c.invoke(2, "cas", "x", []int64{0, 2})
 	second := c.ok(2, "cas", "x", []int64{0, 2})
-	a := expectInvalid(t, c.h, second)
+	a := expectNonlinearizable(t, c.h, second)
 	if !strings.Contains(a.Explanation, "cas 0->2 by process 2") || !strings.Contains(a.Explanation, "needs the value 0") {
 		t.Errorf("explanation: %s", a.Explanation)
 	}
 
 	// An info cas may swap later.
-	var d builder
+	var d regHistory
 	d.write(0, "x", 0)
 	d.invoke(1, "cas", "x", []int64{0, 1})
 	d.info(1, "cas", "x", []int64{0, 1})
 	d.read(2, "x", int64(0))
 	d.read(2, "x", int64(1))
-	expectValid(t, d.h)
+	expectLinearizable(t, d.h)
 }
 
 func TestNeverWrittenReadsNil(t *testing.T) {
-	var b builder
+	var b regHistory
 	b.read(0, "x", nil)
 	b.write(0, "x", 1)
 	b.read(0, "x", int64(1))
-	expectValid(t, b.h)
+	expectLinearizable(t, b.h)
 
-	var c builder
+	var c regHistory
 	c.write(0, "x", 1)
 	r := c.read(0, "x", nil)
-	a := expectInvalid(t, c.h, r)
+	a := expectNonlinearizable(t, c.h, r)
 	if !strings.Contains(a.Explanation, "returned nil") {
 		t.Errorf("explanation: %s", a.Explanation)
 	}
@@ -233,14 +233,14 @@ func TestNeverWrittenReadsNil(t *testing.T) {
 
 func TestKeysAreIndependent(t *testing.T) {
 	// Interleaved keys; only "b" is broken.
-	var h builder
+	var h regHistory
 	h.write(0, "a", 1)
 	h.write(1, "b", 1)
 	h.read(2, "a", int64(1))
 	h.write(1, "b", 2)
 	r := h.read(2, "b", int64(1))
 	h.read(2, "c", nil)
-	res := check(t, h.h, checkers.Options{})
+	res := checkLin(t, h.h, checkers.Options{})
 	if res.Valid != checkers.False || len(res.Anomalies) != 1 || res.Anomalies[0].Key != "b" {
 		t.Fatalf("want exactly key b flagged, got %+v", res)
 	}
@@ -252,12 +252,12 @@ func TestKeysAreIndependent(t *testing.T) {
 	}
 	// Reading a as 1 on key b would have been fine on its own key.
 	h.h[r].Value = int64(2)
-	expectValid(t, h.h)
+	expectLinearizable(t, h.h)
 }
 
 func TestFinalReadsAreLeftOut(t *testing.T) {
 	build := func(withMarker bool) history.History {
-		var b builder
+		var b regHistory
 		b.write(0, "x", 1)
 		b.write(0, "x", 2)
 		if withMarker {
@@ -270,38 +270,38 @@ func TestFinalReadsAreLeftOut(t *testing.T) {
 		b.h[i].Node, b.h[i-1].Node = "n3", "n3"
 		return b.h
 	}
-	expectValid(t, build(true))
-	expectInvalid(t, build(false))
+	expectLinearizable(t, build(true))
+	expectNonlinearizable(t, build(false))
 }
 
 func TestNonRegisterHistoryIsUnknown(t *testing.T) {
-	var b builder
+	var b regHistory
 	b.invoke(0, "append", "x", int64(1))
 	b.ok(0, "append", "x", int64(1))
-	res := check(t, b.h, checkers.Options{})
+	res := checkLin(t, b.h, checkers.Options{})
 	if res.Valid != checkers.Unknown || !strings.Contains(res.Error, `"append"`) {
 		t.Fatalf("want unknown naming the f, got %+v", res)
 	}
-	var c builder
+	var c regHistory
 	c.invoke(0, "read", "x", nil)
 	c.ok(0, "read", "x", []int64{1})
-	if res := check(t, c.h, checkers.Options{}); res.Valid != checkers.Unknown {
+	if res := checkLin(t, c.h, checkers.Options{}); res.Valid != checkers.Unknown {
 		t.Fatalf("a list read is not a register read: %+v", res)
 	}
 }
 
 func TestEmptyHistoryIsValid(t *testing.T) {
-	res := expectValid(t, nil)
+	res := expectLinearizable(t, nil)
 	if res.Stats["keys"] != 0 {
 		t.Errorf("stats %v", res.Stats)
 	}
 }
 
-// adversarial builds a history porcupine cannot settle quickly: many
+// adversarialHistory builds a history porcupine cannot settle quickly: many
 // concurrent writes that never complete, and a read of a value none of them
 // wrote, so every order of the writes must be tried before it gives up.
-func adversarial(writes int) history.History {
-	var b builder
+func adversarialHistory(writes int) history.History {
+	var b regHistory
 	for p := range writes {
 		b.invoke(history.Process(p), "write", "x", int64(p))
 	}
@@ -316,7 +316,7 @@ func adversarial(writes int) history.History {
 }
 
 func TestTimeoutIsUnknown(t *testing.T) {
-	res := check(t, adversarial(40), checkers.Options{Timeout: 20 * time.Millisecond})
+	res := checkLin(t, adversarialHistory(40), checkers.Options{Timeout: 20 * time.Millisecond})
 	if res.Valid != checkers.Unknown {
 		t.Fatalf("a timed-out check must be unknown, got %v (%+v)", res.Valid, res.Stats)
 	}
@@ -333,14 +333,14 @@ func TestTimeoutIsUnknown(t *testing.T) {
 func TestCancelledIsUnknown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := checkers.LinearizableChecker{}.Check(ctx, adversarial(40), checkers.Options{})
+	res := checkers.LinearizableChecker{}.Check(ctx, adversarialHistory(40), checkers.Options{})
 	if res.Valid != checkers.Unknown || !strings.Contains(res.Error, "cancelled") {
 		t.Fatalf("want unknown after cancel, got %v: %s", res.Valid, res.Error)
 	}
 }
 
 func TestVisualizationFiles(t *testing.T) {
-	var b builder
+	var b regHistory
 	for _, key := range []string{"ok-key", "a/b", "a?b", "../up", ""} {
 		b.write(0, key, 1)
 		b.write(0, key, 2)
@@ -351,7 +351,7 @@ func TestVisualizationFiles(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	res := check(t, b.h, checkers.Options{Dir: dir})
+	res := checkLin(t, b.h, checkers.Options{Dir: dir})
 	if res.Valid != checkers.False || len(res.Anomalies) != 4 || len(res.Files) != 4 {
 		t.Fatalf("want 4 bad keys with 4 files, got %+v", res)
 	}
@@ -381,9 +381,9 @@ func TestVisualizationFiles(t *testing.T) {
 	}
 }
 
-// porcupineDir finds porcupine's module directory, which holds Jepsen's etcd
+// porcupineModuleDir finds porcupine's module directory, which holds Jepsen's etcd
 // logs and the verdicts porcupine's own tests expect for them.
-func porcupineDir(t testing.TB) string {
+func porcupineModuleDir(t testing.TB) string {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/anishathalye/porcupine").Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
@@ -395,7 +395,7 @@ func porcupineDir(t testing.TB) string {
 // TestJepsenEtcdCorpus checks every etcd log of porcupine's corpus and
 // expects the verdict porcupine_test.go's checkJepsen calls expect.
 func TestJepsenEtcdCorpus(t *testing.T) {
-	dir := porcupineDir(t)
+	dir := porcupineModuleDir(t)
 	src, err := os.ReadFile(filepath.Join(dir, "porcupine_test.go"))
 	if err != nil {
 		t.Skipf("porcupine_test.go not in the module download: %v", err)
@@ -532,12 +532,12 @@ func linearizableHistory(n, procs, keys int, seed uint64) history.History {
 
 func TestGeneratedHistoryIsValid(t *testing.T) {
 	h := linearizableHistory(2000, 5, 4, 7)
-	expectValid(t, h)
+	expectLinearizable(t, h)
 	// Corrupt one read that returned a value, and it must be caught.
 	for i := len(h) / 2; i < len(h); i++ {
 		if h[i].F == "read" && h[i].Type == history.OK && h[i].Value != nil {
 			h[i].Value = int64(-5)
-			expectInvalid(t, h, i)
+			expectNonlinearizable(t, h, i)
 			return
 		}
 	}
@@ -557,16 +557,16 @@ func BenchmarkLinearizable(b *testing.B) {
 }
 
 func TestInfoReadConstrainsNothing(t *testing.T) {
-	var b builder
+	var b regHistory
 	b.write(0, "x", 1)
 	b.invoke(1, "read", "x", nil)
 	b.info(1, "read", "x", int64(99)) // whatever it carries, it was not observed
 	b.read(2, "x", int64(1))
-	res := expectValid(t, b.h)
+	res := expectLinearizable(t, b.h)
 	if res.Stats["ops_dropped"] != 1 || res.Stats["ops"] != 2 {
 		t.Errorf("stats %v: the info read must be dropped", res.Stats)
 	}
 	// The same read completed ok with 99 is a violation.
 	b.h[3].Type = history.OK
-	expectInvalid(t, b.h, 3)
+	expectNonlinearizable(t, b.h, 3)
 }

@@ -33,7 +33,7 @@ func TestEDNWriterOutput(t *testing.T) {
 // TestJSONLToEDNToJSONL is the no-loss promise: a history survives a trip
 // through EDN and back to JSONL byte for byte.
 func TestJSONLToEDNToJSONL(t *testing.T) {
-	jsonl := writeJSONL(t, sampleHistory())
+	jsonl := writeJSONL(t, codecSampleHistory())
 	h, _, err := ReadJSONL(bytes.NewReader(jsonl))
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestEDNStringsAndNames(t *testing.T) {
 
 func FuzzReadEDN(f *testing.F) {
 	var buf bytes.Buffer
-	if err := WriteEDN(&buf, sampleHistory()); err != nil {
+	if err := WriteEDN(&buf, codecSampleHistory()); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())

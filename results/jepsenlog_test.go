@@ -111,9 +111,9 @@ func TestReadJepsenLogErrorsNameTheLine(t *testing.T) {
 	}
 }
 
-// porcupineDir finds porcupine's module directory, whose test_data holds
+// porcupineModuleDir finds porcupine's module directory, whose test_data holds
 // Jepsen's etcd logs.
-func porcupineDir(t testing.TB) string {
+func porcupineModuleDir(t testing.TB) string {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/anishathalye/porcupine").Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
@@ -123,7 +123,7 @@ func porcupineDir(t testing.TB) string {
 }
 
 func TestReadJepsenLogCorpusIsWellFormed(t *testing.T) {
-	logs, _ := filepath.Glob(filepath.Join(porcupineDir(t), "test_data", "jepsen", "etcd_*.log"))
+	logs, _ := filepath.Glob(filepath.Join(porcupineModuleDir(t), "test_data", "jepsen", "etcd_*.log"))
 	if len(logs) != 103 {
 		t.Fatalf("found %d etcd logs, want 103", len(logs))
 	}

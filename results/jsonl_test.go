@@ -11,10 +11,10 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-// sampleHistory has every kind of value and field the codecs must carry:
+// codecSampleHistory has every kind of value and field the codecs must carry:
 // register and list-append ops, all four types, nemesis ops with map values,
 // keys and errors that need escaping, and the final-phase marker.
-func sampleHistory() history.History {
+func codecSampleHistory() history.History {
 	ops := []history.Op{
 		{Process: 0, Type: history.Invoke, F: "write", Key: "k1", Value: int64(3), Node: "n1"},
 		{Process: 1, Type: history.Invoke, F: "read", Key: "k1"},
@@ -55,7 +55,7 @@ func writeJSONL(t testing.TB, h history.History) []byte {
 }
 
 func TestJSONLRoundTrip(t *testing.T) {
-	h := sampleHistory()
+	h := codecSampleHistory()
 	data := writeJSONL(t, h)
 	if n := bytes.Count(data, []byte("\n")); n != len(h) {
 		t.Fatalf("wrote %d lines for %d ops", n, len(h))
@@ -78,18 +78,18 @@ func TestJSONLFieldNames(t *testing.T) {
 	}
 }
 
-// countingWriter records each Write call, to prove one call per op.
-type countingWriter struct{ calls []string }
+// writeCallCounter records each Write call, to prove one call per op.
+type writeCallCounter struct{ calls []string }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
+func (c *writeCallCounter) Write(p []byte) (int, error) {
 	c.calls = append(c.calls, string(p))
 	return len(p), nil
 }
 
 func TestJSONLWriterOneWritePerOp(t *testing.T) {
-	var c countingWriter
+	var c writeCallCounter
 	w := NewJSONLWriter(&c)
-	for _, op := range sampleHistory()[:3] {
+	for _, op := range codecSampleHistory()[:3] {
 		if err := w.Write(op); err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestReadJSONLErrorsNameLineAndProblem(t *testing.T) {
 }
 
 func TestReadJSONLTruncatedFinalLine(t *testing.T) {
-	full := writeJSONL(t, sampleHistory()[:4])
+	full := writeJSONL(t, codecSampleHistory()[:4])
 	last := bytes.LastIndexByte(full[:len(full)-1], '\n') + 1
 	for cut := last + 1; cut < len(full)-1; cut += 7 {
 		h, warnings, err := ReadJSONL(bytes.NewReader(full[:cut]))
@@ -204,7 +204,7 @@ func TestReadJSONLTruncatedFinalLine(t *testing.T) {
 }
 
 func TestReadJSONLSkipsBlankLinesAndEmptyInput(t *testing.T) {
-	data := writeJSONL(t, sampleHistory()[:2])
+	data := writeJSONL(t, codecSampleHistory()[:2])
 	spaced := strings.Replace(string(data), "\n", "\n\n  \r\n", 1)
 	h, _, err := ReadJSONL(strings.NewReader(spaced))
 	if err != nil || len(h) != 2 {
@@ -217,7 +217,7 @@ func TestReadJSONLSkipsBlankLinesAndEmptyInput(t *testing.T) {
 }
 
 func FuzzReadJSONL(f *testing.F) {
-	f.Add(writeJSONL(f, sampleHistory()))
+	f.Add(writeJSONL(f, codecSampleHistory()))
 	f.Add([]byte(`{"index":0,"time":0,"process":0,"type":"ok","f":"read","value":[1.0,2e0,3]}`))
 	f.Add([]byte(`{"index":0,"time":0,"process":"nemesis","type":"info","f":"x","value":{"a":[[1],[]],"b":false}}` + "\n{\"ind"))
 	f.Add([]byte("\n\n"))
@@ -305,7 +305,7 @@ func BenchmarkReadJSONL(b *testing.B) {
 }
 
 func BenchmarkJSONLWriter(b *testing.B) {
-	h := sampleHistory()
+	h := codecSampleHistory()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := NewJSONLWriter(io.Discard).Write(h[i%len(h)]); err != nil {

@@ -36,7 +36,7 @@ func TestDetectFormat(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, name string, data []byte) string {
+func writeHistoryFile(t *testing.T, name string, data []byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
@@ -46,13 +46,13 @@ func writeFile(t *testing.T, name string, data []byte) string {
 }
 
 func TestReadHistoryEveryFormat(t *testing.T) {
-	h := sampleHistory()
+	h := codecSampleHistory()
 	var edn bytes.Buffer
 	if err := WriteEDN(&edn, h); err != nil {
 		t.Fatal(err)
 	}
 	for name, data := range map[string][]byte{"history.jsonl": writeJSONL(t, h), "history.edn": edn.Bytes()} {
-		got, warnings, err := ReadHistory(writeFile(t, name, data))
+		got, warnings, err := ReadHistory(writeHistoryFile(t, name, data))
 		if err != nil || len(warnings) != 0 {
 			t.Fatalf("%s: %v %v", name, err, warnings)
 		}
@@ -61,13 +61,13 @@ func TestReadHistoryEveryFormat(t *testing.T) {
 		}
 	}
 	log := "INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\t1\n"
-	got, _, err := ReadHistory(writeFile(t, "etcd.log", []byte(log)))
+	got, _, err := ReadHistory(writeHistoryFile(t, "etcd.log", []byte(log)))
 	if err != nil || len(got) != 2 || got[1].Type != history.OK {
 		t.Fatalf("Jepsen log: %v %v", got, err)
 	}
 	// A killed run: the warning comes through.
 	jsonl := writeJSONL(t, h)
-	_, warnings, err := ReadHistory(writeFile(t, "history.jsonl", jsonl[:len(jsonl)-5]))
+	_, warnings, err := ReadHistory(writeHistoryFile(t, "history.jsonl", jsonl[:len(jsonl)-5]))
 	if err != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "truncated") {
 		t.Fatalf("truncated history: %v %v", warnings, err)
 	}
@@ -103,7 +103,7 @@ func TestReadHistoryValidationSaysHowToFix(t *testing.T) {
 		if err := WriteEDN(&edn, h); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := ReadHistory(writeFile(t, "h.edn", edn.Bytes()))
+		_, _, err := ReadHistory(writeHistoryFile(t, "h.edn", edn.Bytes()))
 		if err == nil {
 			t.Errorf("%s: no error", rule)
 			continue
@@ -113,7 +113,7 @@ func TestReadHistoryValidationSaysHowToFix(t *testing.T) {
 			t.Errorf("%s: error %q should name the op and give a specific fix", rule, msg)
 		}
 	}
-	if _, _, err := ReadHistory(writeFile(t, "h.edn", []byte("{:time 1, :process 0, :type :invoke, :f :read, :value nil}\n"))); err != nil {
+	if _, _, err := ReadHistory(writeHistoryFile(t, "h.edn", []byte("{:time 1, :process 0, :type :invoke, :f :read, :value nil}\n"))); err != nil {
 		t.Errorf("the unbroken history must pass: %v", err)
 	}
 }
