@@ -44,7 +44,7 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 		case o.kind == kindRead:
 			include[i] = o.ok()
 		case o.kind == kindAppend:
-			include[i] = o.ok() || a.placed(o.key, o.val) >= 0
+			include[i] = o.ok() || a.opPlaced(int32(i)) >= 0
 		}
 	}
 	var edges []edge
@@ -58,9 +58,8 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 			continue
 		}
 		ok := true
-		for j, e := range key.order {
-			w, has := a.writer[k][e]
-			if !has || !include[w] || key.pos[e] != int32(j) {
+		for _, w := range key.writer {
+			if w < 0 || !include[w] {
 				ok = false
 				break
 			}
@@ -70,7 +69,7 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 		}
 		trusted[k] = true
 		for j := 1; j < len(key.order); j++ {
-			add(a.writer[k][key.order[j-1]], a.writer[k][key.order[j]], eWW)
+			add(key.writer[j-1], key.writer[j], eWW)
 		}
 	}
 	lastOf := map[int32]int32{}
@@ -86,12 +85,12 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 		if o.kind != kindRead || !trusted[o.key] {
 			continue
 		}
-		order := a.keys[o.key].order
+		writer := a.keys[o.key].writer
 		if m := len(o.list); m > 0 {
-			add(a.writer[o.key][order[m-1]], int32(i), eWR)
+			add(writer[m-1], int32(i), eWR)
 		}
-		if m := len(o.list); m < len(order) {
-			add(int32(i), a.writer[o.key][order[m]], eRW)
+		if m := len(o.list); m < len(writer) {
+			add(int32(i), writer[m], eRW)
 		}
 	}
 	seq := len(edges)

@@ -47,7 +47,26 @@ const wfrBudget = 50_000_000
 // comparisons were skipped for the budget (0 when complete).
 func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
 	p := a.p
-	states := map[[2]int32]*laSession{}
+	// One state per process and key: a dense table when it is small
+	// enough, as it is for the usual tens of processes, else a map.
+	var maxProc int32
+	for i := range p.ops {
+		maxProc = max(maxProc, p.ops[i].proc)
+	}
+	nk := int64(len(p.keys))
+	var dense []*laSession
+	if (int64(maxProc)+1)*nk <= 1<<22 {
+		dense = make([]*laSession, (int64(maxProc)+1)*nk)
+	}
+	sparse := map[[2]int32]*laSession{}
+	state := func(o *cop) **laSession {
+		if dense != nil {
+			return &dense[int64(o.proc)*nk+int64(o.key)]
+		}
+		id := [2]int32{o.proc, o.key}
+		s := sparse[id]
+		return &s
+	}
 	for i := range p.ops {
 		o := &p.ops[i]
 		if o.final || (o.kind != kindRead && o.kind != kindAppend) {
@@ -56,11 +75,14 @@ func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
 		if o.kind == kindRead && !o.ok() || o.kind == kindAppend && o.status == statusFail {
 			continue
 		}
-		id := [2]int32{o.proc, o.key}
-		s := states[id]
+		slot := state(o)
+		s := *slot
 		if s == nil {
 			s = &laSession{maxPrefix: -1, maxInc: -1, maxIncPos: -1, lastInc: -1, ownMax: -1, ownMaxPos: -1, unplaced: -1, lastOwn: -1}
-			states[id] = s
+			*slot = s
+			if dense == nil {
+				sparse[[2]int32{o.proc, o.key}] = s
+			}
 		}
 		if o.kind == kindRead {
 			a.readInSession(col, s, int32(i))
@@ -72,7 +94,7 @@ func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
 		}
 		s.own = append(s.own, int32(i))
 		s.lastOwn = int32(i)
-		switch q := a.placed(o.key, o.val); {
+		switch q := a.opPlaced(int32(i)); {
 		case q < 0:
 			if s.unplaced < 0 {
 				s.unplaced = int32(i)
@@ -194,18 +216,31 @@ func (a *laAnalysis) orderOfWrites(col *collector, r int32, budget *int) {
 		}
 		return prefMax[m]
 	}
+	// Where op i's element is in r: for the version order each writer
+	// knows its position, which keeps this pass free of map lookups.
+	posOf := func(i int32) int32 {
+		if view == nil {
+			return a.opPlaced(i)
+		}
+		return a.position(r, p.ops[i].val)
+	}
 	for q, f := range ro.list {
-		w, ok := a.writer[ro.key][f]
-		if !ok || p.ops[w].status == statusFail {
-			continue // garbage and aborted reads are reported elsewhere
+		var w int32
+		if view == nil {
+			w = key.writer[q] // -1 for duplicate, garbage and aborted elements
+		} else {
+			var ok bool
+			w, ok = a.writer[ro.key][f]
+			if !ok || p.ops[w].status == statusFail || int(a.position(r, f)) != q {
+				w = -1
+			}
+		}
+		if w < 0 {
+			continue // reported elsewhere
 		}
 		wo := &p.ops[w]
-		if int(a.position(r, f)) != q {
-			continue // a duplicate; reported elsewhere
-		}
 		if wo.prevOwn >= 0 {
-			e := p.ops[wo.prevOwn].val
-			if pe := a.position(r, e); pe < 0 || int(pe) > q {
+			if pe := posOf(wo.prevOwn); pe < 0 || int(pe) > q {
 				a.reportMW(col, wo.prevOwn, w, r, pe < 0)
 			}
 		}

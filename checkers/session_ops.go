@@ -36,6 +36,7 @@ type cop struct {
 	status       opStatus
 	final        bool  // invoked after the "final" marker
 	hasVal       bool  // register read: false when it returned nil
+	shared       bool  // list-append: another append wrote the same element
 	invT, compT  int64 // compT is history.Never when it never completed
 	val          int64 // appended element, written value, register read value, cas "to"
 	from         int64 // cas "from"
@@ -43,6 +44,7 @@ type cop struct {
 	prevOwn      int32 // list-append: this process's previous ok append to the key, or -1
 	seenPrefix   int32 // list-append: this process's longest earlier prefix read of the key, or -1
 	seenIncompat int32 // list-append: this process's last earlier incompatible read of the key, or -1
+	pos          int32 // list-append: position of the appended element in the version order, or -1
 }
 
 // ok reports whether the operation certainly took effect.
@@ -71,7 +73,34 @@ type parsed struct {
 func parse(h history.History) *parsed {
 	p := &parsed{h: h, final: -1}
 	keyIDs := map[string]int32{}
-	open := map[history.Process]int32{}
+	// Open invocations by process: a slice for the usual small process
+	// ids, a map for the rest, since this runs once per event.
+	openSmall := make([]int32, 1024)
+	openBig := map[history.Process]int32{}
+	setOpen := func(proc history.Process, j int32) {
+		if proc < 1<<20 {
+			for int(proc) >= len(openSmall) {
+				openSmall = append(openSmall, make([]int32, len(openSmall))...)
+			}
+			openSmall[proc] = j + 1
+			return
+		}
+		if j < 0 {
+			delete(openBig, proc)
+		} else {
+			openBig[proc] = j + 1
+		}
+	}
+	getOpen := func(proc history.Process) (int32, bool) {
+		if proc < 1<<20 {
+			if int(proc) < len(openSmall) && openSmall[proc] > 0 {
+				return openSmall[proc] - 1, true
+			}
+			return 0, false
+		}
+		j, ok := openBig[proc]
+		return j - 1, ok
+	}
 	n := 0
 	for i := range h {
 		if h[i].Type == history.Invoke && h[i].IsClient() {
@@ -97,7 +126,7 @@ func parse(h history.History) *parsed {
 			c := cop{
 				inv: int32(i), comp: -1, proc: int32(op.Process), key: id,
 				invT: op.Time, compT: history.Never, final: p.final >= 0,
-				prevOwn: -1, seenPrefix: -1, seenIncompat: -1,
+				prevOwn: -1, seenPrefix: -1, seenIncompat: -1, pos: -1,
 			}
 			switch op.F {
 			case "append":
@@ -116,15 +145,15 @@ func parse(h history.History) *parsed {
 					c.kind = kindOther
 				}
 			}
-			open[op.Process] = int32(len(p.ops))
+			setOpen(op.Process, int32(len(p.ops)))
 			p.ops = append(p.ops, c)
 			continue
 		}
-		j, ok := open[op.Process]
+		j, ok := getOpen(op.Process)
 		if !ok {
 			continue
 		}
-		delete(open, op.Process)
+		setOpen(op.Process, -1)
 		c := &p.ops[j]
 		c.comp, c.compT = int32(i), op.Time
 		switch op.Type {

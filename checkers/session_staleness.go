@@ -3,7 +3,6 @@ package checkers
 import (
 	"math"
 	"slices"
-	"sort"
 )
 
 // Staleness of list-append reads. For each ok non-final read of k, the
@@ -23,14 +22,21 @@ import (
 // staleness computes the statistics.
 func (a *laAnalysis) staleness() map[string]any {
 	p := a.p
-	acks := make([]int32, 0, len(p.ops)/2)
+	// The acknowledged appends in completion order: history order is
+	// time order, so bucket them by completion index instead of sorting.
+	byComp := make([]int32, len(p.h))
 	for i := range p.ops {
 		o := &p.ops[i]
-		if o.kind == kindAppend && o.ok() && !o.final && a.placed(o.key, o.val) >= 0 {
-			acks = append(acks, int32(i))
+		if o.kind == kindAppend && o.ok() && !o.final {
+			byComp[o.comp] = int32(i) + 1
 		}
 	}
-	sort.Slice(acks, func(i, j int) bool { return p.ops[acks[i]].compT < p.ops[acks[j]].compT })
+	acks := make([]int32, 0, len(p.ops)/2)
+	for _, i := range byComp {
+		if i > 0 {
+			acks = append(acks, i-1)
+		}
+	}
 	committed := make([]int32, len(p.keys)) // per key: furthest acknowledged position
 	ackOp := make([]int32, len(p.keys))
 	for k := range committed {
@@ -46,7 +52,7 @@ func (a *laAnalysis) staleness() map[string]any {
 		}
 		for next < len(acks) && p.ops[acks[next]].compT < o.invT {
 			w := &p.ops[acks[next]]
-			if q := a.placed(w.key, w.val); q > committed[w.key] {
+			if q := a.opPlaced(acks[next]); q > committed[w.key] {
 				committed[w.key], ackOp[w.key] = q, acks[next]
 			}
 			next++

@@ -1,0 +1,104 @@
+package checkers
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+func verdictOf(t *testing.T, rs ...Result) ModelVerdict {
+	t.Helper()
+	return Classify(rs)
+}
+
+func same(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+}
+
+var allSession = []string{PRAM, ReadYourWrites, MonotonicReads, MonotonicWrites, WritesFollowReads}
+
+func TestClassifyAllHold(t *testing.T) {
+	v := verdictOf(t,
+		Result{Checker: "list-append", Valid: True},
+		Result{Checker: "session", Valid: True},
+		Result{Checker: "convergence", Valid: True})
+	same(t, "strongest", v.Strongest, []string{Linearizable})
+	same(t, "ruled out", v.RuledOut, []string{})
+	same(t, "checked", v.Checked, append([]string{Linearizable, Sequential}, allSession...))
+}
+
+func TestClassifyRealtimeOnly(t *testing.T) {
+	v := verdictOf(t,
+		Result{Checker: "list-append", Valid: False, RuledOut: []string{Linearizable}},
+		Result{Checker: "session", Valid: True})
+	same(t, "strongest", v.Strongest, []string{Sequential})
+	same(t, "ruled out", v.RuledOut, []string{Linearizable})
+}
+
+func TestClassifyReadYourWritesClosesUpward(t *testing.T) {
+	v := verdictOf(t,
+		Result{Checker: "list-append", Valid: True},
+		Result{Checker: "session", Valid: False, RuledOut: []string{ReadYourWrites}})
+	same(t, "ruled out", v.RuledOut, []string{Linearizable, Sequential, Causal, PRAM, ReadYourWrites})
+	same(t, "strongest", v.Strongest, []string{MonotonicReads, MonotonicWrites, WritesFollowReads})
+}
+
+func TestClassifyWritesFollowReadsKeepsPRAM(t *testing.T) {
+	v := verdictOf(t, Result{Checker: "session", Valid: False, RuledOut: []string{WritesFollowReads}})
+	same(t, "ruled out", v.RuledOut, []string{Linearizable, Sequential, Causal, WritesFollowReads})
+	same(t, "strongest", v.Strongest, []string{PRAM})
+}
+
+func TestClassifyNeverClaimsUncheckedModels(t *testing.T) {
+	// Register: porcupine refutes linearizability, the session checks
+	// pass. Sequential and causal were not tested, so PRAM and
+	// writes-follow-reads (which PRAM does not imply) are the strongest
+	// claims, not causal.
+	v := verdictOf(t,
+		Result{Checker: "linearizable", Valid: False, RuledOut: []string{Linearizable}},
+		Result{Checker: "session", Valid: True})
+	same(t, "strongest", v.Strongest, []string{PRAM, WritesFollowReads})
+	if slices.Contains(v.Checked, Causal) || slices.Contains(v.Checked, Sequential) {
+		t.Fatalf("checked %v", v.Checked)
+	}
+	// A checker that could not decide tested nothing.
+	v = verdictOf(t, Result{Checker: "linearizable", Valid: Unknown}, Result{Checker: "session", Valid: True})
+	same(t, "strongest", v.Strongest, []string{PRAM, WritesFollowReads})
+	v = verdictOf(t)
+	same(t, "strongest", v.Strongest, []string{})
+	same(t, "checked", v.Checked, []string{})
+}
+
+func TestClassifyReadsModelsCheckedAfterJSON(t *testing.T) {
+	r := Result{Checker: "custom", Valid: True, Stats: map[string]any{"models_checked": []string{MonotonicReads}}}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	v := verdictOf(t, back)
+	same(t, "checked", v.Checked, []string{MonotonicReads})
+	same(t, "strongest", v.Strongest, []string{MonotonicReads})
+}
+
+func TestCheckersFeedClassify(t *testing.T) {
+	// End to end on one history: a stale read by the writer.
+	var b hb
+	b.appendOK(1, "x", 1)
+	b.read(1, "x")
+	b.read(2, "x", 1)
+	h := b.valid(t)
+	var rs []Result
+	for _, c := range ForWorkload("list-append") {
+		rs = append(rs, c.Check(t.Context(), h, Options{}))
+	}
+	v := Classify(rs)
+	same(t, "ruled out", v.RuledOut, []string{Linearizable, Sequential, Causal, PRAM, ReadYourWrites})
+	same(t, "strongest", v.Strongest, []string{MonotonicReads, MonotonicWrites, WritesFollowReads})
+}
