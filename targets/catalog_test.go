@@ -96,3 +96,19 @@ func TestRunNodeServesKVUntilCancelled(t *testing.T) {
 		t.Fatalf("bad option: %v", err)
 	}
 }
+
+func TestStickyRegisterRunsMakeNoMonotonicReadsClaim(t *testing.T) {
+	c, _ := Lookup("kv-async-sticky")
+	if held, ok := c.ExpectFor("list-append")[checkers.MonotonicReads]; !ok || !held {
+		t.Fatal("list-append runs of kv-async-sticky should expect monotonic reads")
+	}
+	if _, ok := c.ExpectFor("register")[checkers.MonotonicReads]; ok {
+		t.Fatal("register runs of kv-async-sticky claim monotonic reads, which cas observations break")
+	}
+	if held := c.ExpectFor("register")[checkers.ReadYourWrites]; held {
+		t.Fatal("register runs of kv-async-sticky lost their read-your-writes expectation")
+	}
+	if len(c.Expect) != len(c.ExpectFor("list-append")) {
+		t.Fatal("ExpectFor dropped models for a workload with no caveat")
+	}
+}
