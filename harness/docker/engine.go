@@ -17,6 +17,7 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // Labels put on everything faultline creates in the engine, so Close and
@@ -48,6 +49,9 @@ func disableRyuk() error {
 			return
 		}
 		err = os.Setenv(ryukEnv, "true")
+		// testcontainers prints a banner on its first connection; faultline
+		// reports on the engine itself.
+		tclog.SetDefault(tclog.NewNoopLogger())
 	})
 	if err == nil && os.Getenv(ryukEnv) != "true" {
 		err = fmt.Errorf("%s is %q, not \"true\"", ryukEnv, os.Getenv(ryukEnv))
@@ -69,6 +73,13 @@ func engine(ctx context.Context) (*client.Client, error) {
 		return nil, notAnswering(err)
 	}
 	cli := tc.Client
+	// testcontainers falls back to the local socket when DOCKER_HOST does
+	// not answer; a user who named a remote engine must not silently get
+	// the local one.
+	if want := os.Getenv("DOCKER_HOST"); want != "" && cli.DaemonHost() != want {
+		cli.Close()
+		return nil, fmt.Errorf("no Docker engine answered at %s: start dockerd or set DOCKER_HOST (testcontainers would have used %s instead)", want, cli.DaemonHost())
+	}
 	if _, err := cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		host := cli.DaemonHost()
 		cli.Close()
