@@ -360,3 +360,22 @@ func TestUnknownOptionIsRejected(t *testing.T) {
 		t.Fatalf("bad duration: %v", err)
 	}
 }
+
+func TestPrimaryClockSetBackDoesNotWedgeReplication(t *testing.T) {
+	c := newCluster(t, 3, map[string]string{"replication": "async", "async-delay": "50ms", "failover": "on", "lease": "600ms"}, nil)
+	c.write("n1", "x", 1) // entry stamped before the step
+	c.nodes["n1"].srv.Clock().Set(harness.ClockFault{Offset: -time.Hour})
+	r := c.write("n1", "x", 2)
+	for _, id := range []string{"n2", "n3"} {
+		eventually(t, 5*time.Second, id+" applies writes shipped across the clock step", func() bool {
+			return c.nodes[id].srv.Status().Applied >= r.Version
+		})
+	}
+	// Heartbeats kept flowing too: nobody took over from n1.
+	time.Sleep(time.Second)
+	for _, id := range []string{"n2", "n3"} {
+		if st := c.nodes[id].srv.Status(); st.Epoch != 0 || st.Primary != "n1" {
+			t.Fatalf("%s after the primary's clock stepped back: %+v", id, st)
+		}
+	}
+}

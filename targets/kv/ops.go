@@ -106,6 +106,8 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 // replica has applied index. It gives up early if the node stops leading.
 func (s *Server) awaitReplicas(r *http.Request, index uint64) bool {
 	deadline := s.clk.Now().Add(s.opts.ReplTimeout)
+	// A clock set back mid-wait must not stretch it by the step.
+	realDeadline := time.Now().Add(2 * s.opts.ReplTimeout)
 	for {
 		s.mu.Lock()
 		if s.role != RolePrimary {
@@ -124,7 +126,7 @@ func (s *Server) awaitReplicas(r *http.Request, index uint64) bool {
 		if all {
 			return true
 		}
-		if !s.clk.Now().Before(deadline) || r.Context().Err() != nil {
+		if !s.clk.Now().Before(deadline) || time.Now().After(realDeadline) || r.Context().Err() != nil {
 			return false
 		}
 		s.waitChange(r.Context(), ch, poll)
@@ -156,6 +158,7 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 		minVersion = n
 	}
 	deadline := s.clk.Now().Add(minVersionWait)
+	realDeadline := time.Now().Add(2 * minVersionWait)
 	for {
 		s.mu.Lock()
 		if s.st.applied() >= minVersion {
@@ -163,7 +166,7 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 		}
 		ch := s.changed
 		s.mu.Unlock()
-		if !s.clk.Now().Before(deadline) || r.Context().Err() != nil {
+		if !s.clk.Now().Before(deadline) || time.Now().After(realDeadline) || r.Context().Err() != nil {
 			s.respond(w, http.StatusConflict, Response{Error: ErrBehind, Detail: "node has not applied min_version"})
 			return
 		}

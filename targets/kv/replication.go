@@ -49,15 +49,18 @@ func (s *Server) nextMessage(peer string) (AppendRequest, time.Duration, bool) {
 	}
 	p := s.repl[peer]
 	now := s.clk.Now()
-	if now.Before(p.retryAt) {
-		return AppendRequest{}, p.retryAt.Sub(now), false
+	// Each wait below is capped at its nominal length: a node clock set
+	// back must skew decisions, not wedge replication for the size of the
+	// step.
+	if rem := p.retryAt.Sub(now); rem > 0 && rem <= failedLinkBackoff {
+		return AppendRequest{}, rem, false
 	}
 	last := s.st.applied()
 	if p.next > last+1 {
 		p.next = last + 1
 	}
 	wait := s.heartbeatInterval() - now.Sub(p.lastSent)
-	send := wait <= 0
+	send := wait <= 0 || wait > s.heartbeatInterval()
 	var entries []Entry
 	if p.next <= last {
 		due := true
@@ -65,7 +68,7 @@ func (s *Server) nextMessage(peer string) (AppendRequest, time.Duration, bool) {
 			// Hold a batch until its oldest entry has waited async-delay,
 			// which is what makes replicas lag and stale reads real.
 			ready := s.st.at[p.next-1].Add(s.opts.AsyncDelay)
-			if rem := ready.Sub(now); rem > 0 {
+			if rem := ready.Sub(now); rem > 0 && rem <= s.opts.AsyncDelay {
 				due = false
 				wait = min(wait, rem)
 			}
