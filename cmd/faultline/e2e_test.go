@@ -107,7 +107,9 @@ func TestAsyncReadsAnywhereAreFlagged(t *testing.T) {
 
 func TestInterruptedRunLeavesNothingAndKeepsHistory(t *testing.T) {
 	store := t.TempDir()
-	cmd := exec.Command(binary, "run", "--store", store, "--time-limit", "60s", "--nemesis", "none")
+	// Every fault kind is on, so some node may be paused or killed when the
+	// interrupt lands.
+	cmd := exec.Command(binary, "run", "--store", store, "--time-limit", "60s", "--nemesis", "all", "--nemesis-interval", "500ms")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -253,6 +253,10 @@ func TestCloseLeavesNoProcessAndNoProxyListener(t *testing.T) {
 	c.Pause(ctx, "n2")
 	c.Kill(ctx, "n3")
 	c.Partition(ctx, harness.Grudge{"n1": {"n2"}})
+	proxies := peerAddrs(t, c.PID("n1"))
+	if len(proxies) != 2 {
+		t.Fatalf("n1 has %d proxied peers, want 2", len(proxies))
+	}
 	if err := c.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -260,11 +264,33 @@ func TestCloseLeavesNoProcessAndNoProxyListener(t *testing.T) {
 		t.Fatalf("processes left:\n%s", strings.Join(left, "\n"))
 	}
 	for _, n := range c.Nodes() {
-		if conn, err := net.DialTimeout("tcp", c.Addr(n), 200*time.Millisecond); err == nil {
+		proxies = append(proxies, c.Addr(n))
+	}
+	for _, addr := range proxies {
+		if conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
 			conn.Close()
-			t.Fatalf("%s's listener still accepts after Close", n)
+			t.Fatalf("%s still accepts connections after Close", addr)
 		}
 	}
+}
+
+// peerAddrs reads the proxy addresses a node was given from its command
+// line (--peer id=addr).
+func peerAddrs(t *testing.T, pid int) []string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Split(string(b), "\x00")
+	var out []string
+	for i, a := range args {
+		if a == "--peer" && i+1 < len(args) {
+			_, addr, _ := strings.Cut(args[i+1], "=")
+			out = append(out, addr)
+		}
+	}
+	return out
 }
 
 func nodeNow(t *testing.T, addr string) time.Time {
