@@ -31,7 +31,7 @@ type testNode struct {
 
 // testCluster runs kv nodes in-process and stops them all at cleanup.
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	ids   []string
 	nodes map[string]*testNode
 	httpc *http.Client
@@ -55,7 +55,7 @@ func (s *syncBuffer) String() string {
 }
 
 // freeAddr reserves a loopback port and releases it for the node to take.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -68,7 +68,7 @@ func freeAddr(t *testing.T) string {
 
 // newCluster starts n nodes n1..nn. peerAddr, if set, may rewrite the
 // address a node uses for a peer (to point it at a blackhole).
-func newCluster(t *testing.T, n int, opts map[string]string, peerAddr func(from, to, addr string) string) *testCluster {
+func newCluster(t testing.TB, n int, opts map[string]string, peerAddr func(from, to, addr string) string) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, nodes: map[string]*testNode{}, httpc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}}
 	addrs := map[string]string{}
@@ -171,7 +171,7 @@ func (c *testCluster) read(id, key string, params url.Values) (Response, int) {
 	return decodeResponse(c.t, res)
 }
 
-func decodeResponse(t *testing.T, res *http.Response) (Response, int) {
+func decodeResponse(t testing.TB, res *http.Response) (Response, int) {
 	t.Helper()
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
@@ -193,7 +193,7 @@ func (c *testCluster) write(id, key string, v int64) Response {
 }
 
 // eventually polls cond for up to d of real time.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -213,7 +213,7 @@ func regValue(r Response) string {
 
 // blackhole accepts connections and never answers, like a peer behind a
 // link that stalls every byte.
-func blackhole(t *testing.T) string {
+func blackhole(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -247,7 +247,7 @@ func walPath(c *testCluster, id string) string {
 	return filepath.Join(c.nodes[id].cfg.DataDir, walName)
 }
 
-func fileSize(t *testing.T, path string) int64 {
+func fileSize(t testing.TB, path string) int64 {
 	t.Helper()
 	st, err := os.Stat(path)
 	if err != nil {
