@@ -115,7 +115,10 @@ func ReadJSONL(r io.Reader) (history.History, []string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
 	sc.Split(scanLinesKeepNewline)
-	var h history.History
+	// Ops gather in fixed-size chunks joined once at the end: growing one
+	// slice to a million ops would copy it again at every doubling.
+	var chunks []history.History
+	var cur history.History
 	var warnings []string
 	in := interner{}
 	n := 0
@@ -138,7 +141,13 @@ func ReadJSONL(r io.Reader) (history.History, []string, error) {
 			}
 			return nil, nil, fmt.Errorf("history line %d: %w", n, err)
 		}
-		h = append(h, op)
+		if len(cur) == cap(cur) {
+			if len(cur) > 0 {
+				chunks = append(chunks, cur)
+			}
+			cur = make(history.History, 0, jsonlChunk)
+		}
+		cur = append(cur, op)
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -146,8 +155,18 @@ func ReadJSONL(r io.Reader) (history.History, []string, error) {
 		}
 		return nil, nil, fmt.Errorf("reading history after line %d: %w", n, err)
 	}
-	return h, warnings, nil
+	if len(chunks) == 0 {
+		return cur, warnings, nil
+	}
+	h := make(history.History, 0, len(chunks)*jsonlChunk+len(cur))
+	for _, c := range chunks {
+		h = append(h, c...)
+	}
+	return append(h, cur...), warnings, nil
 }
+
+// jsonlChunk is how many ops ReadJSONL gathers before starting a new chunk.
+const jsonlChunk = 1 << 16
 
 // scanLinesKeepNewline is bufio.ScanLines without stripping the newline:
 // ReadJSONL needs to know whether the last line was finished.
@@ -388,7 +407,34 @@ func (s *fastScanner) null() bool {
 	return false
 }
 
-// value reads null, an integer, a plain string or a list of integers.
+// skipComposite finds the end of the object or array at s.i, minding
+// strings, and leaves the syntax to the decoder.
+func (s *fastScanner) skipComposite() ([]byte, bool) {
+	start, depth := s.i, 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				s.i++
+				return s.b[start:s.i], true
+			}
+		case '"':
+			for s.i++; s.i < len(s.b) && s.b[s.i] != '"'; s.i++ {
+				if s.b[s.i] == '\\' {
+					s.i++
+				}
+			}
+		}
+		s.i++
+	}
+	return nil, false
+}
+
+// value reads null, an integer, a plain string or a list of integers
+// itself, and hands other objects and arrays to the decoder.
 func (s *fastScanner) value() (any, bool) {
 	s.space()
 	if s.i >= len(s.b) {
@@ -403,6 +449,7 @@ func (s *fastScanner) value() (any, bool) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return s.int()
 	case c == '[':
+		start := s.i
 		s.i++
 		out := []int64{}
 		if s.byte(']') {
@@ -411,18 +458,31 @@ func (s *fastScanner) value() (any, bool) {
 		for {
 			n, ok := s.int()
 			if !ok {
-				return nil, false
+				s.i = start
+				return s.composite()
 			}
 			out = append(out, n)
 			if s.byte(']') {
 				return out, true
 			}
 			if !s.byte(',') {
-				return nil, false
+				s.i = start
+				return s.composite()
 			}
 		}
+	case c == '{':
+		return s.composite()
 	}
 	return nil, false
+}
+
+func (s *fastScanner) composite() (any, bool) {
+	raw, ok := s.skipComposite()
+	if !ok {
+		return nil, false
+	}
+	v, err := decodeJSONValue(raw)
+	return v, err == nil
 }
 
 // parseJSONLFast parses a simple line, or reports ok false when the line

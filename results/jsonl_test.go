@@ -223,6 +223,8 @@ func FuzzReadJSONL(f *testing.F) {
 	f.Add([]byte("\n\n"))
 	f.Add([]byte(`{"index":0,"time":-0,"process":5,"type":"ok","f":"read","key":"\u00e9","value":[]}`))
 	f.Add([]byte(`{"index":0,"time":1,"process":5,"type":"ok","f":"read","Key":"a","value":"x"}`))
+	f.Add([]byte(`{"index":0,"time":1,"process":"nemesis","type":"ok","f":"x","value":{"a":"}\"]","b":[1,"2",[3]],"c":{}}}`))
+	f.Add([]byte(`{"index":0,"time":1,"process":5,"type":"ok","f":"x","value":[1,2.5,null]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The fast path must agree with the full decoder on every line it
 		// accepts.
@@ -261,7 +263,7 @@ func FuzzReadJSONL(f *testing.F) {
 
 // benchJSONL builds a history.jsonl of n ops shaped like a real run: mostly
 // register ops over a few hundred keys, some list reads, some nemesis ops.
-func benchJSONL(b *testing.B, n int) []byte {
+func benchJSONL(b testing.TB, n int) []byte {
 	var buf bytes.Buffer
 	buf.Grow(n * 110)
 	w := NewJSONLWriter(&buf)
@@ -288,6 +290,21 @@ func benchJSONL(b *testing.B, n int) []byte {
 		}
 	}
 	return buf.Bytes()
+}
+
+func TestReadJSONLAcrossChunks(t *testing.T) {
+	n := 2*jsonlChunk + 17
+	h := make(history.History, n)
+	for i := range h {
+		h[i] = history.Op{Index: i, Time: int64(i), Process: history.Process(i % 7), Type: history.OK, F: "read", Key: "k", Value: int64(i)}
+	}
+	got, _, err := ReadJSONL(bytes.NewReader(writeJSONL(t, h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, h) {
+		t.Fatalf("read %d ops back differently", len(got))
+	}
 }
 
 func BenchmarkReadJSONL(b *testing.B) {
