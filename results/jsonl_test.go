@@ -293,7 +293,7 @@ func benchJSONL(b testing.TB, n int) []byte {
 }
 
 func TestReadJSONLAcrossChunks(t *testing.T) {
-	n := 2*jsonlChunk + 17
+	n := jsonlChunk + 17 // one full chunk and a partial one
 	h := make(history.History, n)
 	for i := range h {
 		h[i] = history.Op{Index: i, Time: int64(i), Process: history.Process(i % 7), Type: history.OK, F: "read", Key: "k", Value: int64(i)}
