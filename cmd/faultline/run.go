@@ -95,7 +95,7 @@ on the command line override it.`,
 	fl.IntVar(&f.opsPerKey, "ops-per-key", 200, "operations on a key before its group moves to a fresh key (0 = never)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for the workload and the nemesis schedule (default: from the clock, and printed)")
 	fl.StringVar(&f.store, "store", "store", "where runs are stored")
-	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1)")
+	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1) or docker (containers through testcontainers-go)")
 	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
 	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
