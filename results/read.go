@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/faultline/faultline/harness/history"
@@ -70,8 +71,11 @@ func firstLine(b []byte) []byte {
 // ReadHistory reads a history file in any format DetectFormat knows and
 // checks its structure. The warnings say what was tolerated (a truncated
 // last line). A structural violation is an error naming the op and how to
-// fix it. For a run directory, pass dir/history.jsonl.
+// fix it. Given a run directory, it reads the directory's history.jsonl.
 func ReadHistory(path string) (history.History, []string, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, "history.jsonl")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading history: %w", err)

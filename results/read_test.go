@@ -71,6 +71,11 @@ func TestReadHistoryEveryFormat(t *testing.T) {
 	if err != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "truncated") {
 		t.Fatalf("truncated history: %v %v", warnings, err)
 	}
+	// A run directory means its history.jsonl.
+	run := filepath.Dir(writeHistoryFile(t, "history.jsonl", writeJSONL(t, h)))
+	if got, _, err := ReadHistory(run); err != nil || len(got) != len(h) {
+		t.Fatalf("run directory: %d ops, %v", len(got), err)
+	}
 	if _, _, err := ReadHistory(filepath.Join(t.TempDir(), "missing.jsonl")); err == nil {
 		t.Fatal("a missing file must be an error")
 	}
