@@ -384,7 +384,8 @@ func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerV
 
 // faultBands pairs each start-<kind> with the next stop-<kind>. The window
 // opens at the start's invocation, because the fault may bite before the
-// nemesis hears back, and closes at the stop's completion.
+// nemesis hears back, and closes at the stop's completion, or at the
+// completion of the harness's "heal" op, which ends every fault.
 func faultBands(h history.History, end int64) ([]faultBand, int64) {
 	var bands []faultBand
 	final := int64(-1)
@@ -402,6 +403,15 @@ func faultBands(h history.History, end int64) ([]faultBand, int64) {
 		}
 		if op.Type == history.Invoke {
 			invoked[op.F] = op.Time
+			continue
+		}
+		if op.F == "heal" {
+			// The harness's heal before the final phase ends every fault.
+			for kind, i := range open {
+				bands[i].End = op.Time / 1000
+				bands[i].Label += " (ended by the final heal)"
+				delete(open, kind)
+			}
 			continue
 		}
 		at, ok := invoked[op.F]

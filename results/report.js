@@ -212,12 +212,12 @@
     for (var e = 1; e <= lmax; e++) { var yy = yOf(Math.pow(10, e)); g.fillText(fmtTime(Math.pow(10, e)), 2, yy + 3); g.strokeStyle = "#f0f0f0"; g.beginPath(); g.moveTo(GUTTER, yy); g.lineTo(C.w, yy); g.stroke(); }
     var plotW = Math.ceil(C.w - GUTTER - 6), slices = 60, sl = [];
     for (var s = 0; s < slices; s++) sl.push([]);
-    var stride = Math.max(1, Math.floor((hi - lo) / 300000));
+    var stride = Math.max(1, Math.floor((hi - lo) / 300000)), dot = hi - lo < 3000 ? 3 : 1.5;
     for (j = lo; j < hi; j += stride) {
       if (D.d[j] < 0 || start[j] < v.t0) continue;
       var x = xOf(start[j], C);
       g.fillStyle = COLORS[D.t[j]];
-      g.fillRect(x, yOf(D.d[j]), 1.5, 1.5);
+      g.fillRect(x - dot / 2, yOf(D.d[j]) - dot / 2, dot, dot);
       if (D.t[j] === 0) sl[Math.min(slices - 1, Math.floor((start[j] - v.t0) / (v.t1 - v.t0) * slices))].push(D.d[j]);
     }
     [[0.5, "#1a7f37"], [0.99, "#c62828"]].forEach(function (q) {
@@ -238,8 +238,10 @@
     var C = R, g = C.g, v = FL.view;
     g.clearRect(0, 0, C.w, C.h);
     drawAxis(C, 0); drawBands(C, AXIS, false);
-    var plotW = Math.ceil(C.w - GUTTER - 6), w = 3, cols = Math.ceil(plotW / w);
-    var cnt = new Float64Array(cols * 3), sliceUs = (v.t1 - v.t0) / cols;
+    // Slices are at least 10 ms wide: narrower ones turn single ops into
+    // meaningless rate spikes.
+    var plotW = Math.ceil(C.w - GUTTER - 6), cols = Math.max(1, Math.min(Math.ceil(plotW / 3), Math.floor((v.t1 - v.t0) / 1e4)));
+    var w = plotW / cols, cnt = new Float64Array(cols * 3), sliceUs = (v.t1 - v.t0) / cols;
     var range = visibleRange();
     for (var j = range[0]; j < range[1]; j++) {
       if (comp[j] < 0 || end[j] < v.t0 || end[j] > v.t1) continue;
@@ -253,7 +255,7 @@
       for (var t = 0; t < 3; t++) {
         var h = cnt[c * 3 + t] * perSec / maxRate * plotH;
         if (!h) continue;
-        g.fillStyle = COLORS[t]; g.fillRect(GUTTER + c * w, y - h, w - 0.5, h); y -= h;
+        g.fillStyle = COLORS[t]; g.fillRect(GUTTER + c * w, y - h, Math.max(1, w - 0.5), h); y -= h;
       }
     }
     g.fillStyle = "#333"; g.font = "11px sans-serif";

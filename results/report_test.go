@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -279,6 +280,15 @@ func TestFaultBands(t *testing.T) {
 	}
 	if len(bands) != 2 {
 		t.Fatalf("got %d bands %+v, want partition and pause (the failed kill is no fault)", len(bands), bands)
+	}
+	// With the harness's heal before the final phase, the pause ends there.
+	healed := append(slices.Clone(h[:8]),
+		nem(8, 700, history.Invoke, "heal", nil),
+		nem(9, 750, history.OK, "heal", nil),
+		nem(10, 900, history.Invoke, "final", nil))
+	hb, _ := faultBands(healed, 1000*1000)
+	if len(hb) != 2 || hb[1].End != 750 || hb[0].End != 420 {
+		t.Errorf("with a heal op: bands %+v, want the pause closed at the heal's completion (750) and the partition untouched", hb)
 	}
 	if b := bands[0]; b.Kind != "partition" || b.Start != 100 || b.End != 420 || !strings.Contains(b.Label, `"cut":"n1|n2"`) {
 		t.Errorf("partition band %+v, want 100..420 labelled with its value", b)

@@ -1,0 +1,422 @@
+// Package browsertest opens the HTML reports in headless Chromium and
+// checks, through the DOM and the state the report's script exposes on
+// window.faultline, that the timeline, the fault bands and the anomaly
+// links render and work. It saves a screenshot of each page.
+//
+// It needs Chromium (Debian: apt-get install -y chromium). Without it the
+// tests skip, except under CI=true, where a missing browser fails them.
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/results"
+)
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium on PATH, and CI=true: CI must install it (apt-get install -y chromium)")
+	}
+	t.Skip("no Chromium on PATH (chromium, chromium-browser, google-chrome or headless-shell): install it with apt-get install -y chromium to run the browser tests")
+	return ""
+}
+
+// artifacts is where screenshots and the pages go: $FAULTLINE_ARTIFACTS,
+// or a folder under the system temp dir, since t.TempDir is deleted.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("FAULTLINE_ARTIFACTS")
+	if base == "" {
+		base = filepath.Join(os.TempDir(), "faultline-browser-artifacts")
+	}
+	dir := filepath.Join(base, t.Name())
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("artifacts (page and screenshot): %s", dir)
+	return dir
+}
+
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // CI containers run as root, where the sandbox cannot start
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1400, 1000),
+		chromedp.Flag("allow-file-access-from-files", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc() // waits for the browser process to exit
+	})
+	return ctx
+}
+
+// genHistory builds a register history with procs clients, a partition
+// window over its second fifth and a kill window over its fourth, a final
+// heal, and a final marker.
+func genHistory(events, procs int) history.History {
+	r := rand.New(rand.NewPCG(11, 12))
+	var h history.History
+	now := int64(0)
+	add := func(op history.Op) {
+		op.Index, op.Time = len(h), now
+		h = append(h, op)
+	}
+	nemesis := func(f string, v any) {
+		add(history.Op{Process: history.Nemesis, Type: history.Invoke, F: f})
+		now += 300_000
+		add(history.Op{Process: history.Nemesis, Type: history.Info, F: f, Value: history.Normalize(v)})
+	}
+	live := make([]history.Process, procs)
+	pending := make([]*history.Op, procs)
+	for i := range live {
+		live[i] = history.Process(i)
+	}
+	steps := []struct {
+		at    int
+		f     string
+		value any
+	}{
+		{events / 5, "start-partition", map[string]any{"grudge": map[string]any{"n1": []any{"n2", "n3"}}}},
+		{2 * events / 5, "stop-partition", "network healed"},
+		{3 * events / 5, "start-kill", map[string]any{"nodes": []any{"n2"}}},
+		{4 * events / 5, "stop-kill", map[string]any{"nodes": []any{"n2"}}},
+	}
+	for len(h) < events {
+		now += 50_000 + r.Int64N(500_000)
+		if len(steps) > 0 && len(h) >= steps[0].at {
+			nemesis(steps[0].f, steps[0].value)
+			steps = steps[1:]
+			continue
+		}
+		w := r.IntN(procs)
+		if p := pending[w]; p != nil {
+			c := *p
+			c.Type = history.OK
+			switch x := r.IntN(30); {
+			case x == 0:
+				c.Type, c.Error = history.Info, "timeout"
+				live[w] += history.Process(procs)
+			case x < 3:
+				c.Type, c.Error = history.Fail, "unavailable"
+			}
+			if c.F == "read" && c.Type == history.OK {
+				c.Value = r.Int64N(5)
+			}
+			c.Node = fmt.Sprintf("n%d", 1+r.IntN(3))
+			add(c)
+			pending[w] = nil
+			continue
+		}
+		op := history.Op{Process: live[w], Type: history.Invoke, Key: fmt.Sprintf("k%d", r.IntN(4)), F: "read"}
+		if r.IntN(2) == 0 {
+			op.F, op.Value = "write", r.Int64N(5)
+		}
+		add(op)
+		pending[w] = &op
+	}
+	nemesis("heal", nil)
+	add(history.Op{Process: history.Nemesis, Type: history.Invoke, F: "final"})
+	add(history.Op{Process: history.Nemesis, Type: history.OK, F: "final"})
+	return h
+}
+
+// failingRun writes a report for a history whose linearizability checker
+// found two anomalies, and returns its path and the anomalies' ops.
+func failingRun(t *testing.T, dir string, events int) (string, []int) {
+	t.Helper()
+	h := genHistory(events, 5)
+	var reads []int
+	for _, op := range h {
+		if op.F == "read" && op.Type == history.OK && op.Time > h[len(h)-1].Time/5 {
+			reads = append(reads, op.Index)
+			if len(reads) == 4 {
+				break
+			}
+		}
+	}
+	sum := results.Summary{
+		Test:  "kv-async-register",
+		Valid: checkers.False,
+		Results: []checkers.Result{
+			{Checker: "linearizable", Valid: checkers.False, RuledOut: []string{checkers.Linearizable},
+				Anomalies: []checkers.Anomaly{
+					{Type: "stale-read", Key: "k1", Ops: reads[:2], Explanation: "the second read returned a value overwritten before it began"},
+					{Type: "stale-read", Key: "k2", Ops: reads[2:], Explanation: "a read went back in time"},
+				},
+				Files: []string{"linearizable/k1.html"}},
+			{Checker: "convergence", Valid: checkers.True},
+			// A long unbroken statistic, as the availability checker writes,
+			// must wrap rather than widen the page.
+			{Checker: "availability", Valid: checkers.True, Stats: map[string]any{"windows": availabilityWindows(30)}},
+		},
+		Models: &checkers.ModelVerdict{RuledOut: []string{checkers.Linearizable}, Strongest: []string{checkers.Sequential}, Checked: []string{checkers.Linearizable, checkers.Sequential}},
+	}
+	spec := json.RawMessage(`{"name":"kv-async-register","target":"kv-async","workload":"register","nodes":3,"concurrency":5,"seed":42,"nemesis":["partition","kill"],"time_limit":"8s"}`)
+	path := filepath.Join(dir, "report.html")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := results.WriteReport(f, sum, spec, h); err != nil {
+		t.Fatal(err)
+	}
+	return path, reads
+}
+
+// availabilityWindows is a statistic shaped like the availability
+// checker's: a long JSON list of objects.
+func availabilityWindows(n int) []any {
+	var out []any
+	for i := range n {
+		out = append(out, map[string]any{"kind": "healthy", "start_ms": float64(i) * 1780.459263, "end_ms": float64(i+1) * 1780.459263,
+			"ops": 327, "ok": 0.9969418960244648, "fail": 0, "info": 0.0030581039755351682, "p50_ms": 0.589269, "p99_ms": 12.962698})
+	}
+	return out
+}
+
+func screenshot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+type pageState struct {
+	Ready, Aggregated                   bool
+	Ops, Rendered, Bands, BandsDrawn    int
+	BandItems, Links, Selected, Painted int
+	CanvasW, CanvasH, Span, TEnd        float64
+	Overflow                            bool
+	Detail                              string
+}
+
+const stateJS = `(() => {
+  const F = window.faultline, c = document.getElementById('timeline');
+  const g = c.getContext('2d'), img = g.getImageData(0, 0, c.width, c.height).data;
+  let painted = 0;
+  for (let i = 3; i < img.length; i += 4) if (img[i] > 0) painted++;
+  return {Ready: !!F.ready, Aggregated: F.aggregated, Ops: F.ops, Rendered: F.renderedOps,
+    Bands: F.bands.length, BandsDrawn: F.bandsDrawn,
+    BandItems: document.querySelectorAll('#fault-bands li.fault-band').length,
+    Links: document.querySelectorAll('a.anomaly-op').length, Selected: F.selected, Painted: painted,
+    CanvasW: c.width, CanvasH: c.height, Span: F.view.t1 - F.view.t0, TEnd: F.bands.length ? Math.max(...F.bands.map(b => b.end)) : 0,
+    Overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth + 1,
+    Detail: document.getElementById('op-detail').textContent};
+})()`
+
+func open(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate("file://"+path),
+		chromedp.Poll[chromedp.Void](`window.faultline && window.faultline.ready`, chromedp.WithPollingTimeout(60*time.Second)),
+	)
+	if err != nil {
+		t.Fatalf("opening %s: %v", path, err)
+	}
+}
+
+func TestReportRendersTimelineBandsAndAnomalyLinks(t *testing.T) {
+	ctx := browser(t)
+	dir := artifacts(t)
+	path, anomalyOps := failingRun(t, dir, 3000)
+	open(t, ctx, path)
+
+	s := eval[pageState](t, ctx, stateJS)
+	if s.Ops < 1000 || s.Rendered != s.Ops {
+		t.Errorf("timeline drew %d of %d ops at full zoom, want all", s.Rendered, s.Ops)
+	}
+	if s.CanvasW < 800 || s.CanvasH < 50 || s.Painted < 5000 {
+		t.Errorf("timeline canvas %vx%v with %d painted pixels: it did not render", s.CanvasW, s.CanvasH, s.Painted)
+	}
+	if s.Bands != 2 || s.BandsDrawn != 2 || s.BandItems != 2 {
+		t.Errorf("fault bands: %d in data, %d drawn, %d listed; want the partition and the kill", s.Bands, s.BandsDrawn, s.BandItems)
+	}
+	if s.Links != len(anomalyOps) {
+		t.Errorf("%d anomaly op links, want %d", s.Links, len(anomalyOps))
+	}
+	if s.Overflow {
+		t.Error("the page is wider than the window")
+	}
+	labels := eval[string](t, ctx, `Array.from(document.querySelectorAll('li.fault-band')).map(li => li.dataset.kind + ':' + li.textContent.trim()).join('|')`)
+	if !strings.Contains(labels, `partition:partition {"grudge":{"n1":["n2","n3"]}}`) || !strings.Contains(labels, `kill:kill {"nodes":["n2"]}`) {
+		t.Errorf("band labels %q do not say what was done", labels)
+	}
+	screenshot(t, ctx, filepath.Join(dir, "report.png"))
+
+	// Clicking an anomaly's op zooms the timeline onto it and selects it.
+	second := anomalyOps[1]
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`a.anomaly-op[data-op="%d"]`, second)))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`window.faultline.selected === %d && window.faultline.draws > 0`, second), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("clicking anomaly op #%d did not select it: %v", second, err)
+	}
+	time.Sleep(100 * time.Millisecond) // one animation frame for the redraw; not a timing assertion
+	z := eval[pageState](t, ctx, stateJS)
+	if z.Span >= s.Span/2 || z.Rendered >= s.Rendered {
+		t.Errorf("after the click the view spans %v µs with %d ops drawn; want it zoomed in from %v µs and %d ops", z.Span, z.Rendered, s.Span, s.Rendered)
+	}
+	if !strings.HasPrefix(z.Detail, fmt.Sprintf("#%d", anomalyOps[1])) && !strings.Contains(z.Detail, fmt.Sprintf("→#%d", second)) {
+		t.Errorf("op detail %q does not show op #%d", z.Detail, second)
+	}
+	highlighted := eval[int](t, ctx, `window.faultline.highlighted.length`)
+	if highlighted != 2 {
+		t.Errorf("%d ops highlighted, want both ops of the anomaly", highlighted)
+	}
+	screenshot(t, ctx, filepath.Join(dir, "report-anomaly.png"))
+
+	// Search by index.
+	target := anomalyOps[2]
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`#tl-search`), fmt.Sprint(target)),
+		chromedp.Click(chromedp.CSS(`#tl-go`)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`window.faultline.selected === %d`, target), chromedp.WithPollingTimeout(10*time.Second)),
+	); err != nil {
+		t.Errorf("searching for op %d: %v", target, err)
+	}
+	// Search by key dims the other keys and reports how many ops it has.
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`#tl-search`), "k3"),
+		chromedp.Click(chromedp.CSS(`#tl-go`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#tl-msg`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "ops on key k3") || eval[string](t, ctx, `window.faultline.keyFilter`) != "k3" {
+		t.Errorf("key search says %q", msg)
+	}
+}
+
+func TestReportAggregatesLargeHistories(t *testing.T) {
+	ctx := browser(t)
+	dir := artifacts(t)
+	path, anomalyOps := failingRun(t, dir, 200_000)
+	open(t, ctx, path)
+	s := eval[pageState](t, ctx, stateJS)
+	if !s.Aggregated || s.Rendered != s.Ops {
+		t.Errorf("at full zoom: aggregated=%v, %d of %d ops accounted for; want every op, aggregated", s.Aggregated, s.Rendered, s.Ops)
+	}
+	screenshot(t, ctx, filepath.Join(dir, "report-200k.png"))
+	if jumped := eval[bool](t, ctx, fmt.Sprintf(`window.faultline.jump(%d)`, anomalyOps[0])); !jumped {
+		t.Fatalf("jump(%d) found no op", anomalyOps[0])
+	}
+	time.Sleep(100 * time.Millisecond) // one animation frame for the redraw
+	z := eval[pageState](t, ctx, stateJS)
+	if z.Aggregated || z.Rendered == 0 || z.Rendered > 1000 {
+		t.Errorf("zoomed onto one op: aggregated=%v with %d ops drawn; want a few ops drawn one by one", z.Aggregated, z.Rendered)
+	}
+}
+
+func TestMatrixReportRenders(t *testing.T) {
+	ctx := browser(t)
+	dir := artifacts(t)
+	mk := func(cell, found string, expected string) results.MatrixRow {
+		runDir := "runs/" + strings.ReplaceAll(cell, "/", ".")
+		if err := os.MkdirAll(filepath.Join(dir, runDir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, runDir, "report.html"), []byte("<title>run "+cell+"</title>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return results.MatrixRow{Cell: cell, Rep: 1, RunDir: runDir, Report: runDir + "/report.html", Verdict: checkers.False,
+			Checks: []results.MatrixCheck{
+				{Guarantee: "linearizable", Expected: results.FoundViolated, Found: results.FoundViolated, Match: true},
+				{Guarantee: "read-your-writes", Expected: expected, Found: found, Match: expected == "" || expected == found},
+				{Guarantee: "convergence", Found: results.FoundHeld, Match: true},
+			}}
+	}
+	m := results.MatrixReport{Name: "kv-consistency", Started: time.Now(), Guarantees: []string{"linearizable", "read-your-writes", "convergence"},
+		Rows: []results.MatrixRow{
+			mk("kv-async/list-append/partition", results.FoundViolated, results.FoundViolated),
+			mk("kv-async-token/list-append/partition", results.FoundHeld, results.FoundViolated), // the flipped expectation
+			mk("kv-async-sticky/list-append/partition", results.FoundUnknown, ""),
+		}}
+	if err := results.WriteMatrixFiles(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, results.MatrixHTMLFile)
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+path)); err != nil {
+		t.Fatal(err)
+	}
+	type matrixState struct {
+		Rows, Cols, Mismatch, Links int
+		Verdict, MismatchCell       string
+	}
+	js := `(() => ({
+	  Rows: document.querySelectorAll('#matrix tbody tr.row').length,
+	  Cols: document.querySelectorAll('#matrix th.guarantee').length,
+	  Mismatch: document.querySelectorAll('#matrix td.check.mismatch').length,
+	  Links: document.querySelectorAll('#matrix a.run-report').length,
+	  Verdict: document.getElementById('matrix-verdict').className,
+	  MismatchCell: document.querySelector('td.check.mismatch').closest('tr').dataset.cell + ':' + document.querySelector('td.check.mismatch').dataset.guarantee,
+	}))()`
+	st := eval[matrixState](t, ctx, js)
+	if st.Rows != 3 || st.Cols != 3 || st.Mismatch != 1 || st.Links != 3 || st.Verdict != "fail" ||
+		st.MismatchCell != "kv-async-token/list-append/partition:read-your-writes" {
+		t.Errorf("matrix page state %+v", st)
+	}
+	screenshot(t, ctx, filepath.Join(dir, "matrix.png"))
+
+	// The run links resolve: following one opens that run's report.
+	// Navigating explicitly, rather than clicking, so that the wait does
+	// not race the page change.
+	href := eval[string](t, ctx, `document.querySelector('tr[data-cell="kv-async-token/list-append/partition"] a.run-report').href`)
+	if err := chromedp.Do(ctx, chromedp.Navigate(href)); err != nil {
+		t.Fatalf("following the run link %s: %v", href, err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title != "run kv-async-token/list-append/partition" {
+		t.Errorf("the link opened %q", title)
+	}
+}
