@@ -47,7 +47,10 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 			include[i] = o.ok() || a.opPlaced(int32(i)) >= 0
 		}
 	}
-	var edges []edge
+	// ww ≤ one per op, wr and rw ≤ two per read, process ≤ one per op,
+	// realtime ≤ three per op: sized once, since doubling a slice of
+	// millions of edges costs more than the edges.
+	edges := make([]edge, 0, 7*n)
 	add := func(from, to int32, kind uint8) {
 		edges = append(edges, edge{from: from, to: to, kind: kind, a: -1, b: -1})
 	}
@@ -161,7 +164,7 @@ func (a *laAnalysis) reportCycles(col *collector, g *graph, nodes int) bool {
 		if ops < 2 {
 			continue
 		}
-		cyc := g.cycle(comp, start, real)
+		cyc := g.cycle(start, real)
 		if cyc == nil {
 			continue
 		}

@@ -1,5 +1,7 @@
 package checkers
 
+import "slices"
+
 // A small directed-graph toolkit for the cycle checks: edges carry a kind
 // and the history ops that justify them, strongly connected components are
 // found without recursion (a million-op history makes deep graphs), and a
@@ -17,6 +19,11 @@ type graph struct {
 	start []int32 // start[v]..start[v+1] index into out
 	out   []int32 // edge indices, into edges
 	edges []edge
+	comp  []int32 // component of each node, set by sccs
+	// scratch for path, allocated once per graph rather than per search
+	seen  []int32
+	prev  []int32
+	stamp int32
 }
 
 // buildGraph keeps the edges whose kind bit is in mask.
@@ -59,6 +66,7 @@ func (g *graph) sccs() [][]int32 {
 	var call []frame
 	var out [][]int32
 	var counter int32
+	g.comp = make([]int32, n)
 	for root := 0; root < n; root++ {
 		if index[root] >= 0 {
 			continue
@@ -93,30 +101,33 @@ func (g *graph) sccs() [][]int32 {
 				}
 			}
 			if low[v] == index[v] {
-				var comp []int32
+				top := len(stack)
 				for {
-					w := stack[len(stack)-1]
-					stack = stack[:len(stack)-1]
+					top--
+					w := stack[top]
 					onStack[w] = false
-					comp = append(comp, w)
+					g.comp[w] = v
 					if w == v {
 						break
 					}
 				}
-				if len(comp) > 1 {
-					out = append(out, comp)
+				if len(stack)-top > 1 {
+					out = append(out, slices.Clone(stack[top:]))
 				}
+				stack = stack[:top]
 			}
 		}
 	}
 	return out
 }
 
-// path returns the edges of a shortest path from one of the nodes with
-// isSrc to a node with isDst, staying inside comp (a set of nodes), by
-// breadth-first search. It returns nil when there is none.
-func (g *graph) path(src int32, isDst func(int32) bool, inComp map[int32]bool) []int32 {
-	prev := map[int32]int32{src: -1} // node -> edge used to reach it
+// path returns the edges of a shortest path from src to a node for which
+// isDst holds, staying inside src's component, by breadth-first search.
+// It returns nil when there is none.
+func (g *graph) path(src int32, isDst func(int32) bool) []int32 {
+	g.stamp++
+	g.seen[src] = g.stamp
+	g.prev[src] = -1
 	queue := []int32{src}
 	for len(queue) > 0 {
 		v := queue[0]
@@ -124,24 +135,21 @@ func (g *graph) path(src int32, isDst func(int32) bool, inComp map[int32]bool) [
 		for i := g.start[v]; i < g.start[v+1]; i++ {
 			e := g.out[i]
 			w := g.edges[e].to
-			if !inComp[w] {
+			if g.comp[w] != g.comp[src] {
 				continue
 			}
 			if isDst(w) {
-				var p []int32
-				p = append(p, e)
+				p := []int32{e}
 				for x := v; x != src; {
-					pe := prev[x]
+					pe := g.prev[x]
 					p = append(p, pe)
 					x = g.edges[pe].from
 				}
-				for l, r := 0, len(p)-1; l < r; l, r = l+1, r-1 {
-					p[l], p[r] = p[r], p[l]
-				}
+				slices.Reverse(p)
 				return p
 			}
-			if _, seen := prev[w]; !seen {
-				prev[w] = e
+			if g.seen[w] != g.stamp {
+				g.seen[w], g.prev[w] = g.stamp, e
 				queue = append(queue, w)
 			}
 		}
@@ -149,24 +157,25 @@ func (g *graph) path(src int32, isDst func(int32) bool, inComp map[int32]bool) [
 	return nil
 }
 
-// cycle returns the edges of a short cycle inside comp that passes through
-// start and, when real is not nil, through at least one other node for
-// which real is true: a cycle of non-strict constraints proves nothing
-// unless two distinct versions are on it.
-func (g *graph) cycle(comp []int32, start int32, real func(int32) bool) []int32 {
-	in := make(map[int32]bool, len(comp))
-	for _, v := range comp {
-		in[v] = true
+// cycle returns the edges of a short cycle inside start's component that
+// passes through start and, when real is not nil, through at least one
+// other node for which real is true: a cycle of non-strict constraints
+// proves nothing unless two distinct versions are on it. sccs must have
+// run first.
+func (g *graph) cycle(start int32, real func(int32) bool) []int32 {
+	if g.seen == nil {
+		g.seen = make([]int32, g.n())
+		g.prev = make([]int32, g.n())
 	}
 	if real == nil {
-		return g.path(start, func(w int32) bool { return w == start }, in)
+		return g.path(start, func(w int32) bool { return w == start })
 	}
-	there := g.path(start, func(w int32) bool { return w != start && real(w) }, in)
+	there := g.path(start, func(w int32) bool { return w != start && real(w) })
 	if there == nil {
 		return nil
 	}
 	mid := g.edges[there[len(there)-1]].to
-	back := g.path(mid, func(w int32) bool { return w == start }, in)
+	back := g.path(mid, func(w int32) bool { return w == start })
 	if back == nil {
 		return nil
 	}

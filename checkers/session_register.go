@@ -296,7 +296,7 @@ func (g *regGraph) report(col *collector, gr *graph, typ string) bool {
 			continue
 		}
 		found = true
-		cyc := gr.cycle(comp, start, func(v int32) bool { return g.real[v] })
+		cyc := gr.cycle(start, func(v int32) bool { return g.real[v] })
 		if cyc == nil {
 			continue
 		}
