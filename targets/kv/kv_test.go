@@ -228,9 +228,9 @@ func TestVersionTokenRefusesWhenTooFarBehind(t *testing.T) {
 }
 
 func TestFailoverPromotesAReplicaWhenThePrimaryStops(t *testing.T) {
-	c := newCluster(t, 3, map[string]string{"replication": "async", "async-delay": "10ms", "failover": "on", "lease": "300ms"}, nil)
+	c := newCluster(t, 3, map[string]string{"replication": "async", "async-delay": "10ms", "failover": "on", "lease": "1s"}, nil)
 	c.write("n1", "x", 1)
-	time.Sleep(600 * time.Millisecond) // heartbeats keep n1 primary past its lease
+	time.Sleep(1500 * time.Millisecond) // heartbeats keep n1 primary past its lease
 	for _, id := range []string{"n2", "n3"} {
 		if st := c.nodes[id].srv.Status(); st.Role != RoleReplica || st.Epoch != 0 {
 			t.Fatalf("%s promoted while the primary was alive: %+v", id, st)
@@ -257,7 +257,7 @@ func TestFailoverPromotesAReplicaWhenThePrimaryStops(t *testing.T) {
 func TestSplitBrainUnderACut(t *testing.T) {
 	hole := blackhole(t)
 	// n1 is cut off from everyone, both ways, by stalled links.
-	c := newCluster(t, 3, map[string]string{"replication": "async", "async-delay": "10ms", "failover": "on", "lease": "300ms"}, func(from, to, addr string) string {
+	c := newCluster(t, 3, map[string]string{"replication": "async", "async-delay": "10ms", "failover": "on", "lease": "1s"}, func(from, to, addr string) string {
 		if from == "n1" || to == "n1" {
 			return hole
 		}
@@ -283,7 +283,7 @@ func TestSplitBrainUnderACut(t *testing.T) {
 }
 
 func TestDeposedPrimaryDiscardsItsDivergentSuffix(t *testing.T) {
-	c := newCluster(t, 2, map[string]string{"replication": "async", "async-delay": "10ms", "failover": "on", "lease": "300ms"}, nil)
+	c := newCluster(t, 2, map[string]string{"replication": "async", "async-delay": "10ms", "failover": "on", "lease": "1s"}, nil)
 	c.write("n1", "x", 1)
 	eventually(t, 5*time.Second, "n2 applies x=1", func() bool { return c.nodes["n2"].srv.Status().Applied == 1 })
 	// n1 writes twice more, then stops before they can ship... hold them
@@ -362,7 +362,7 @@ func TestUnknownOptionIsRejected(t *testing.T) {
 }
 
 func TestPrimaryClockSetBackDoesNotWedgeReplication(t *testing.T) {
-	c := newCluster(t, 3, map[string]string{"replication": "async", "async-delay": "50ms", "failover": "on", "lease": "600ms"}, nil)
+	c := newCluster(t, 3, map[string]string{"replication": "async", "async-delay": "50ms", "failover": "on", "lease": "1s"}, nil)
 	c.write("n1", "x", 1) // entry stamped before the step
 	c.nodes["n1"].srv.Clock().Set(harness.ClockFault{Offset: -time.Hour})
 	r := c.write("n1", "x", 2)
@@ -372,7 +372,7 @@ func TestPrimaryClockSetBackDoesNotWedgeReplication(t *testing.T) {
 		})
 	}
 	// Heartbeats kept flowing too: nobody took over from n1.
-	time.Sleep(time.Second)
+	time.Sleep(2 * time.Second)
 	for _, id := range []string{"n2", "n3"} {
 		if st := c.nodes[id].srv.Status(); st.Epoch != 0 || st.Primary != "n1" {
 			t.Fatalf("%s after the primary's clock stepped back: %+v", id, st)
