@@ -31,6 +31,9 @@ const (
 	LabelNode = "dev.faultline.node"
 	// LabelRole says whether a container is a node or its network holder.
 	LabelRole = "dev.faultline.role"
+	// LabelDir holds the run directory, so a person (or a test) can tell
+	// which run a leftover belongs to.
+	LabelDir = "dev.faultline.dir"
 )
 
 // ryukEnv disables testcontainers' reaper, which would need a pulled image.

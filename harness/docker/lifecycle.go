@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -220,8 +221,10 @@ func (c *Cluster) saveLogs(ctx context.Context) {
 }
 
 // saveLog copies n's output (the whole history of its container, across
-// restarts) into Dir/nodes/<id>.log and the holder's into <id>-net.log. It
-// is best effort: a missing log must not hide the error being reported.
+// restarts) into Dir/nodes/<id>.log. The holder's output goes to
+// <id>-net.log only when there is some: netfault serve is silent unless it
+// fails, and an empty extra file would look like another node's log. It is
+// best effort: a missing log must not hide the error being reported.
 func (c *Cluster) saveLog(ctx context.Context, n *node) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -229,25 +232,24 @@ func (c *Cluster) saveLog(ctx context.Context, n *node) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
-	copyLog := func(containerID, path string) {
-		if containerID == "" {
-			return
-		}
+	read := func(containerID string) []byte {
 		rc, err := c.cli.ContainerLogs(ctx, containerID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
 		if err != nil {
-			_ = os.WriteFile(path, []byte(fmt.Sprintf("faultline: could not read the container's log: %v\n", err)), 0o644)
-			return
+			return []byte(fmt.Sprintf("faultline: could not read the container's log: %v\n", err))
 		}
 		defer rc.Close()
-		f, err := os.Create(path)
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		_, _ = stdcopy.StdCopy(f, f, rc)
+		var buf bytes.Buffer
+		_, _ = stdcopy.StdCopy(&buf, &buf, rc)
+		return buf.Bytes()
 	}
-	copyLog(n.nodeID, filepath.Join(dir, n.id+".log"))
-	copyLog(n.holderID, filepath.Join(dir, n.id+"-net.log"))
+	if n.nodeID != "" {
+		_ = os.WriteFile(filepath.Join(dir, n.id+".log"), read(n.nodeID), 0o644)
+	}
+	if n.holderID != "" {
+		if b := read(n.holderID); len(b) > 0 {
+			_ = os.WriteFile(filepath.Join(dir, n.id+"-net.log"), b, 0o644)
+		}
+	}
 }
 
 // Close copies the nodes' logs and removes every container and the network

@@ -139,12 +139,23 @@ func engineHost(cli *client.Client) string {
 }
 
 func (c *Cluster) labels(n *node, role string) map[string]string {
-	return map[string]string{LabelOwner: "1", LabelRun: c.run, LabelNode: n.id, LabelRole: role}
+	l := c.runLabels()
+	l[LabelNode], l[LabelRole] = n.id, role
+	return l
+}
+
+// runLabels are the labels of everything this cluster creates.
+func (c *Cluster) runLabels() map[string]string {
+	dir := c.spec.Dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return map[string]string{LabelOwner: "1", LabelRun: c.run, LabelDir: dir}
 }
 
 // start creates the network, the holders, then the nodes, then waits.
 func (c *Cluster) start(ctx context.Context) error {
-	nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(map[string]string{LabelOwner: "1", LabelRun: c.run}))
+	nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(c.runLabels()))
 	if err != nil {
 		return fmt.Errorf("create network: %w", err)
 	}
