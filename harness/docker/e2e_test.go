@@ -81,13 +81,14 @@ func runDocker(t *testing.T, spec harness.Spec) *harness.Outcome {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	assertNoFaultlineContainers(t)
+	assertNoFaultlineContainers(t, out.Dir)
 	return out
 }
 
 // assertNoFaultlineContainers is `docker ps -a` and `docker network ls`
-// filtered on faultline's label.
-func assertNoFaultlineContainers(t *testing.T) {
+// filtered on faultline's labels for the run in dir (other runs may share
+// the engine).
+func assertNoFaultlineContainers(t *testing.T, dir string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -96,7 +97,11 @@ func assertNoFaultlineContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	f := make(client.Filters).Add("label", docker.LabelOwner)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := make(client.Filters).Add("label", docker.LabelOwner, docker.LabelDir+"="+abs)
 	cs, err := tc.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		t.Fatal(err)
