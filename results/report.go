@@ -88,10 +88,11 @@ func WriteReportFile(dir string) error {
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("reading spec: %w", err)
 	}
-	h, err := readHistoryFile(filepath.Join(dir, HistoryFile))
+	h, warnings, err := readJSONLFile(filepath.Join(dir, HistoryFile))
 	if err != nil {
 		return err
 	}
+	sum.Warnings = append(sum.Warnings, warnings...)
 	tmp := filepath.Join(dir, ReportFile+".tmp")
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -113,41 +114,19 @@ func WriteReportFile(dir string) error {
 	return nil
 }
 
-// readHistoryFile decodes history.jsonl, one op per line. A torn last line
-// (the harness was killed mid-write) is dropped, as the recorder promises a
-// checkable prefix.
-func readHistoryFile(path string) (history.History, error) {
+// readJSONLFile reads history.jsonl without validating it: a report of a
+// malformed history is how one finds what is wrong with it.
+func readJSONLFile(path string) (history.History, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading history: %w", err)
+		return nil, nil, fmt.Errorf("reading history: %w", err)
 	}
 	defer f.Close()
-	var h history.History
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	line := 0
-	var torn error
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if torn != nil {
-			return nil, torn
-		}
-		var op history.Op
-		if err := json.Unmarshal(b, &op); err != nil {
-			torn = fmt.Errorf("%s line %d: %w", path, line, err)
-			continue
-		}
-		op.Value = history.Normalize(op.Value)
-		h = append(h, op)
+	h, warnings, err := ReadJSONL(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return h, nil
+	return h, warnings, nil
 }
 
 // reportView is what the template renders.

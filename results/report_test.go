@@ -322,6 +322,9 @@ func TestWriteReportFile(t *testing.T) {
 	if want := len(h.Pairs()); ops != want {
 		t.Errorf("report holds %d ops, want %d", ops, want)
 	}
+	if !strings.Contains(string(b), `<ul class="warnings"><li>`) {
+		t.Error("the report does not warn about the torn last line it dropped")
+	}
 	if _, err := os.Stat(filepath.Join(dir, ReportFile+".tmp")); !os.IsNotExist(err) {
 		t.Error("temporary report file left behind")
 	}
