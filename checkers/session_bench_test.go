@@ -15,7 +15,7 @@ import (
 // (2,000,000 events), 100 keys, 50 processes, half appends, a tenth of
 // the reads stale. Built once, it is shared by the benchmarks.
 var bench1M = sync.OnceValue(func() history.History {
-	return genListAppend(genConfig{Ops: 1_000_000, Keys: 100, Processes: 50, Appends: 0.5, Stale: 0.1, Seed: 42})
+	return genListAppend(genConfig{Ops: 1_000_000, Keys: 100, Processes: 50, Appends: 0.5, Stale: 0.1, Sessions: true, Seed: 42})
 })
 
 // heapPeak samples the live heap until stopped and returns its maximum.

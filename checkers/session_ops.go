@@ -179,10 +179,10 @@ func parse(h history.History) *parsed {
 }
 
 // isListAppend reports whether the history comes from the list-append
-// workload: it is the only one with append operations.
+// workload: the only one with appends, or with reads that return lists.
 func (p *parsed) isListAppend() bool {
 	for i := range p.ops {
-		if p.ops[i].kind == kindAppend {
+		if p.ops[i].kind == kindAppend || p.ops[i].list != nil {
 			return true
 		}
 	}

@@ -267,3 +267,43 @@ func TestQuantile(t *testing.T) {
 		t.Fatal("nearest-rank quantiles are wrong")
 	}
 }
+
+func TestWorkloadDetection(t *testing.T) {
+	// Reads of lists make a list-append history even without appends.
+	var b hb
+	b.read(1, "x")
+	r := expect(t, SessionGuarantees{}, b.valid(t))
+	if r.Stats["workload"] != "list-append" {
+		t.Fatalf("workload %v", r.Stats["workload"])
+	}
+	var reg hb
+	reg.rread(1, "x", nil)
+	r = expect(t, SessionGuarantees{}, reg.valid(t))
+	if r.Stats["workload"] != "register" {
+		t.Fatalf("workload %v", r.Stats["workload"])
+	}
+}
+
+func TestListNoFalsePositives(t *testing.T) {
+	// Everything here is allowed by every model: concurrent appends seen
+	// in one order, an info append that may or may not have happened, an
+	// info read, a failed read, and a crashed process's successor that
+	// does not see the crashed one's write.
+	var b hb
+	b.inv(1, "append", "x", int64(1))
+	b.inv(2, "append", "x", int64(2))
+	b.done(2, history.OK, "append", "x", int64(2))
+	b.done(1, history.OK, "append", "x", int64(1))
+	b.read(1, "x", 2, 1)
+	b.read(2, "x", 2, 1)
+	b.op(3, "append", "x", int64(3), history.Info, nil) // process 3 crashed
+	b.read(4, "x", 2, 1)                                // its successor
+	b.op(5, "read", "x", nil, history.Info, nil)
+	b.op(6, "read", "x", nil, history.Fail, nil)
+	b.read(1, "x", 2, 1, 3)
+	b.read(7, "x", 2, 1, 3)
+	h := b.valid(t)
+	for _, c := range ForWorkload("list-append")[:2] {
+		expect(t, c, h)
+	}
+}
