@@ -37,6 +37,8 @@ func TestExpectationsFollowTheDesign(t *testing.T) {
 		"kv-async-sticky": {checkers.ReadYourWrites: false, checkers.MonotonicReads: true},
 		"kv-async-paw":    {checkers.ReadYourWrites: true},
 		"kv-async-token":  {checkers.Linearizable: false, checkers.ReadYourWrites: true, checkers.MonotonicReads: true},
+		// Lost acknowledged appends break convergence.
+		"kv-async-failover": {checkers.Linearizable: false, "convergence": false},
 	}
 	for name, exp := range want {
 		c, ok := Lookup(name)
@@ -110,5 +112,15 @@ func TestStickyRegisterRunsMakeNoMonotonicReadsClaim(t *testing.T) {
 	}
 	if len(c.Expect) != len(c.ExpectFor("list-append")) {
 		t.Fatal("ExpectFor dropped models for a workload with no caveat")
+	}
+}
+
+func TestFailoverRegisterRunsMakeNoConvergenceClaim(t *testing.T) {
+	c, _ := Lookup("kv-async-failover")
+	if held, ok := c.ExpectFor("list-append")["convergence"]; !ok || held {
+		t.Fatal("list-append runs of kv-async-failover should expect lost writes")
+	}
+	if _, ok := c.ExpectFor("register")["convergence"]; ok {
+		t.Fatal("register runs of kv-async-failover claim a convergence verdict the register cannot show")
 	}
 }
