@@ -258,6 +258,9 @@ func listRuns(storeDir string) ([]runEntry, error) {
 		if !t.IsDir() {
 			continue
 		}
+		if _, err := fs.Stat(fsys, t.Name()+"/"+MatrixJSONFile); err == nil {
+			continue // a matrix's output, listed by listMatrices
+		}
 		stamps, err := fs.ReadDir(fsys, t.Name())
 		if err != nil {
 			continue
@@ -314,6 +317,43 @@ func readRunEntry(fsys fs.FS, test string, d fs.DirEntry) runEntry {
 	return e
 }
 
+// matrixEntry is one matrix output directory in the index.
+type matrixEntry struct {
+	Dir, Name  string
+	When       time.Time
+	Runs       int
+	Mismatches int
+}
+
+// listMatrices finds the matrix outputs directly under the store (the
+// default of `faultline matrix --out`), newest first.
+func listMatrices(storeDir string) []matrixEntry {
+	root, err := os.OpenRoot(storeDir)
+	if err != nil {
+		return nil
+	}
+	defer root.Close()
+	fsys := root.FS()
+	dirs, _ := fs.ReadDir(fsys, ".")
+	var out []matrixEntry
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, d.Name()+"/"+MatrixJSONFile)
+		if err != nil {
+			continue
+		}
+		var m MatrixReport
+		if json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		out = append(out, matrixEntry{Dir: d.Name(), Name: m.Name, When: m.Started, Runs: len(m.Rows), Mismatches: len(m.Mismatches())})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].When.After(out[j].When) })
+	return out
+}
+
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>faultline runs</title>
 <style>
@@ -329,6 +369,11 @@ form{margin-bottom:12px}
  verdict <select name="verdict"><option value="">all</option>{{range .Verdicts}}<option{{if eq . $.Verdict}} selected{{end}}>{{.}}</option>{{end}}</select>
  <button>filter</button> <span id="count">{{len .Runs}} of {{.Total}} runs</span>
 </form>
+{{with .Matrices}}<h2>Matrices</h2>
+<table id="matrices"><tr><th>when (UTC)</th><th>matrix</th><th>runs</th><th>result</th></tr>
+{{range .}}<tr class="matrix"><td>{{.When.UTC.Format "2006-01-02 15:04:05"}}</td><td><a class="matrix-report" href="/runs/{{.Dir}}/matrix.html">{{.Name}}</a></td><td>{{.Runs}}</td>
+<td class="verdict {{if .Mismatches}}invalid">{{.Mismatches}} mismatches{{else}}valid">every cell matches{{end}}</td></tr>
+{{end}}</table><h2>Runs</h2>{{end}}
 <table id="runs"><tr><th>when (UTC)</th><th>test</th><th>target</th><th>workload</th><th>verdict</th><th>strongest model kept</th><th>ops ok/fail/info</th><th></th></tr>
 {{range .Runs}}<tr class="run" data-verdict="{{.Verdict}}" data-target="{{.Target}}">
 <td>{{.When.UTC.Format "2006-01-02 15:04:05"}}</td><td>{{.Test}}</td><td>{{.Target}}</td><td>{{.Workload}}</td>
@@ -357,11 +402,12 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data := struct {
+		Matrices          []matrixEntry
 		Runs              []runEntry
 		Total             int
 		Targets, Verdicts []string
 		Target, Verdict   string
-	}{Runs: shown, Total: len(runs), Target: target, Verdict: verdict,
+	}{Matrices: listMatrices(s.store), Runs: shown, Total: len(runs), Target: target, Verdict: verdict,
 		Verdicts: []string{verdictClass(checkers.True), verdictClass(checkers.False), verdictClass(checkers.Unknown), "unfinished"}}
 	for t := range targets {
 		data.Targets = append(data.Targets, t)

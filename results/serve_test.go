@@ -78,6 +78,24 @@ func TestServeIndexNewestFirstWithVerdicts(t *testing.T) {
 	}
 }
 
+func TestServeListsMatrices(t *testing.T) {
+	store, _ := testStore(t)
+	m := MatrixReport{Name: "kv-consistency", Started: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC),
+		Rows: []MatrixRow{{Cell: "kv/register/partition", Rep: 1, Checks: []MatrixCheck{{Guarantee: "linearizable", Expected: FoundHeld, Found: FoundViolated}}}}}
+	must(t, WriteMatrixFiles(filepath.Join(store, "matrix-20260103T000000Z"), m))
+	h := NewServer(store)
+	body := get(t, h, "/").Body.String()
+	if !strings.Contains(body, `<a class="matrix-report" href="/runs/matrix-20260103T000000Z/matrix.html">kv-consistency</a>`) || !strings.Contains(body, "1 mismatches") {
+		t.Errorf("index does not list the matrix with its result:\n%s", body)
+	}
+	if n := strings.Count(body, `<tr class="run"`); n != 3 {
+		t.Errorf("the matrix output was listed as runs: %d rows", n)
+	}
+	if rec := get(t, h, "/runs/matrix-20260103T000000Z/matrix.html"); rec.Code != 200 || !strings.Contains(rec.Body.String(), `id="matrix"`) {
+		t.Errorf("matrix.html = %d", rec.Code)
+	}
+}
+
 func TestServeFilters(t *testing.T) {
 	store, _ := testStore(t)
 	h := NewServer(store)
