@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 )
 
 func TestRyukIsDisabled(t *testing.T) {
@@ -29,5 +31,33 @@ func TestAvailableNamesTheEngineItTried(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
+	}
+}
+
+func TestEngineHostIsWherePortsArePublished(t *testing.T) {
+	t.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "")
+	for _, c := range []struct{ daemon, want string }{
+		{"unix:///var/run/docker.sock", "127.0.0.1"},
+		{"tcp://10.1.2.3:2376", "10.1.2.3"},
+		{"ssh://ci@builder.example:22", "builder.example"},
+		{"tcp://[fd00::5]:2375", "fd00::5"},
+	} {
+		cli, err := client.New(client.WithHost(c.daemon))
+		if err != nil {
+			t.Fatalf("%s: %v", c.daemon, err)
+		}
+		if got := engineHost(cli); got != c.want {
+			t.Errorf("engine %s: ports reached at %q, want %q", c.daemon, got, c.want)
+		}
+		cli.Close()
+	}
+	t.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "gateway.example")
+	cli, err := client.New(client.WithHost("tcp://10.1.2.3:2376"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if got := engineHost(cli); got != "gateway.example" {
+		t.Errorf("with TESTCONTAINERS_HOST_OVERRIDE, ports reached at %q", got)
 	}
 }

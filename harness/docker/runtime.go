@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -123,19 +123,18 @@ func newRunID() string {
 }
 
 // engineHost is where published ports are reached: loopback for a local
-// engine, the engine's host name for a remote one.
+// engine, the engine's host name for a remote one (tcp://host:2376,
+// ssh://user@host). TESTCONTAINERS_HOST_OVERRIDE wins, as it does in
+// testcontainers, for engines behind a gateway.
 func engineHost(cli *client.Client) string {
-	h := cli.DaemonHost()
-	if strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "npipe://") {
+	if h := os.Getenv("TESTCONTAINERS_HOST_OVERRIDE"); h != "" {
+		return h
+	}
+	u, err := url.Parse(cli.DaemonHost())
+	if err != nil || u.Scheme == "unix" || u.Scheme == "npipe" || u.Hostname() == "" {
 		return "127.0.0.1"
 	}
-	if i := strings.Index(h, "://"); i >= 0 {
-		h = h[i+3:]
-	}
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		return host
-	}
-	return h
+	return u.Hostname()
 }
 
 func (c *Cluster) labels(n *node, role string) map[string]string {
@@ -191,7 +190,7 @@ func (c *Cluster) start(ctx context.Context) error {
 // only on loopback, so nothing outside the machine reaches the nodes.
 func (c *Cluster) publish(ports ...int) mobynet.PortMap {
 	ip := netip.Addr{}
-	if c.host == "127.0.0.1" {
+	if a, err := netip.ParseAddr(c.host); err == nil && a.IsLoopback() {
 		ip = netip.MustParseAddr("127.0.0.1")
 	}
 	m := mobynet.PortMap{}
