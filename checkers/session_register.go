@@ -47,6 +47,7 @@ const (
 	cMR
 	cMW
 	cWFR
+	cDropped // a cas constraint on a cycle of cas constraints alone
 )
 
 var constraintType = [...]string{
@@ -159,15 +160,20 @@ func checkRegisterSessions(p *parsed, col *collector) {
 		case o.kind == kindRead:
 			g.read(col, s, g.value(o.key, o.hasVal, o.val), at)
 		case o.kind == kindCas && o.ok():
-			from := g.value(o.key, true, o.from)
+			// The cas's own read of from precedes its write of to only
+			// as the data type says; writes-follow-reads relates the
+			// write to the reads before the cas.
+			from, to := g.value(o.key, true, o.from), g.written(o.key, o.val)
+			g.followReads(s, to, at)
 			g.read(col, s, from, at)
-			to := g.written(o.key, o.val)
 			g.write(s, to, at, true)
 			if from >= 0 && to >= 0 {
 				g.add(from, to, cFact, at, at)
 			}
 		default:
-			g.write(s, g.written(o.key, o.val), at, o.ok())
+			w := g.written(o.key, o.val)
+			g.followReads(s, w, at)
+			g.write(s, w, at, o.ok())
 		}
 	}
 	g.findCycles(col)
@@ -204,14 +210,19 @@ func (g *regGraph) read(col *collector, s *regSession, y, at int32) {
 	g.add(y, s.g, cWFR, at, -1)
 }
 
-// write adds the constraints of a write (or a cas's write) of node w.
+// followReads adds the writes-follow-reads constraints of a write of
+// node w: every value the session read before it is older.
+func (g *regGraph) followReads(s *regSession, w, at int32) {
+	if w >= 0 && s.g >= 0 {
+		g.add(s.g, w, cWFR, -1, at)
+		s.writeSince = true
+	}
+}
+
+// write adds the other constraints of a write (or a cas's write) of node w.
 func (g *regGraph) write(s *regSession, w, at int32, ok bool) {
 	if w < 0 {
 		return
-	}
-	if s.g >= 0 {
-		g.add(s.g, w, cWFR, -1, at)
-		s.writeSince = true
 	}
 	if s.lastWrite >= 0 && s.lastWrite != w {
 		g.add(s.lastWrite, w, cMW, s.lastWriteOp, at)
@@ -260,8 +271,13 @@ func (g *regGraph) findCycles(col *collector) {
 	// The data type alone can only cycle through values written twice or
 	// read before they were written; drop those constraints so that they
 	// cannot be blamed on a guarantee, and report them on their own.
-	if found := g.report(col, buildGraph(n, g.edges, bit(cFact)), "cas-cycle"); found {
-		return
+	if facts := buildGraph(n, g.edges, bit(cFact)); g.report(col, facts, "cas-cycle") {
+		for i := range g.edges {
+			e := &g.edges[i]
+			if e.kind == cFact && facts.comp[e.from] == facts.comp[e.to] {
+				e.kind = cDropped
+			}
+		}
 	}
 	found := map[uint8]bool{}
 	for _, k := range []uint8{cRYW, cMR, cMW, cWFR} {

@@ -190,3 +190,21 @@ func TestRegisterDuplicateValuesAreNotPlaced(t *testing.T) {
 	b.rread(3, "x", int64(1))
 	expect(t, SessionGuarantees{}, b.valid(t))
 }
+
+func TestRegisterCasCycleIsNotBlamedOnSessions(t *testing.T) {
+	// Each cas read the value the other one wrote: a cycle of the data
+	// type alone, which says nothing about any session guarantee.
+	var b hb
+	b.inv(1, "cas", "x", []int64{2, 1})
+	b.inv(2, "cas", "x", []int64{1, 2})
+	b.done(1, history.OK, "cas", "x", []int64{2, 1})
+	b.done(2, history.OK, "cas", "x", []int64{1, 2})
+	expect(t, SessionGuarantees{}, b.valid(t), "cas-cycle")
+	var ok hb
+	ok.write(3, "x", 2, history.OK)
+	ok.inv(1, "cas", "x", []int64{2, 1})
+	ok.inv(2, "cas", "x", []int64{1, 3})
+	ok.done(1, history.OK, "cas", "x", []int64{2, 1})
+	ok.done(2, history.OK, "cas", "x", []int64{1, 3})
+	expect(t, SessionGuarantees{}, ok.valid(t))
+}
