@@ -20,13 +20,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// respond fills in who answered and from what state, which the client
+// respondLocked fills in who answered and from what state, which the client
 // needs whatever the outcome.
 func (s *Server) respondLocked(w http.ResponseWriter, code int, r Response) {
-	r.Node, r.Primary, r.Epoch = s.id, s.primary, s.epoch
-	if r.Applied == 0 {
-		r.Applied = s.st.applied()
-	}
+	r.Node, r.Primary, r.Epoch, r.Applied = s.id, s.primary, s.epoch, s.st.applied()
 	writeJSON(w, code, r)
 }
 
