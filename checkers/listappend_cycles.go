@@ -98,10 +98,10 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 	}
 	seq := len(edges)
 	nodes := a.realtimeEdges(include, &edges)
-	if found := a.reportCycles(col, buildGraph(nodes, edges[:seq], 0xff), nodes); found {
+	if found := a.reportCycles(col, buildGraph(nodes, edges[:seq], 0xff)); found {
 		return // sequential is refuted, and linearizable with it
 	}
-	a.reportCycles(col, buildGraph(nodes, edges, 0xff), nodes)
+	a.reportCycles(col, buildGraph(nodes, edges, 0xff))
 }
 
 // realtimeEdges adds a chain of completion ticks: each completed op points
@@ -146,7 +146,7 @@ func (a *laAnalysis) realtimeEdges(include []bool, edges *[]edge) int {
 }
 
 // reportCycles reports one cycle per strongly connected component of ops.
-func (a *laAnalysis) reportCycles(col *collector, g *graph, nodes int) bool {
+func (a *laAnalysis) reportCycles(col *collector, g *graph) bool {
 	n := int32(len(a.p.ops))
 	real := func(v int32) bool { return v < n }
 	found := false

@@ -43,8 +43,8 @@ type laSession struct {
 // never invent one) and the result says so.
 const wfrBudget = 50_000_000
 
-// checkListSessions runs the four guarantees and returns how many element
-// comparisons were skipped for the budget (0 when complete).
+// checkListSessions runs the four guarantees. It reports whether the
+// budget cut the monotonic-writes and writes-follow-reads checks short.
 func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
 	p := a.p
 	// One state per process and key: a dense table when it is small

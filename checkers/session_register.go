@@ -27,7 +27,9 @@ import (
 //   - always (the data type): nil, the initial state, precedes every
 //     value; an ok cas [x, w] puts x < w.
 //
-// An ok cas counts as a read of from and a write of to. A failed op
+// An ok cas counts as a read of from and a write of to, except that its
+// own read and write are ordered by the data type (from < to), not by
+// writes-follow-reads, which relates the write to earlier reads. A failed op
 // constrains nothing. An info write or cas constrains only its own value,
 // which is on a cycle only if some read saw it, proving it took effect.
 // Constraints never relate two processes' concurrent ops: each is between
@@ -38,7 +40,9 @@ import (
 // A cycle whose constraints come from one guarantee (plus the data type)
 // refutes that guarantee. A cycle that needs several refutes only their
 // conjunction: "pram-cycle" when it uses read-your-writes, monotonic reads
-// and monotonic writes only, else "causal-cycle".
+// and monotonic writes only, else "causal-cycle". A cycle of cas
+// constraints alone (cas ops that each read what another wrote) is a
+// "cas-cycle", and its constraints are then left out of the others.
 
 // Kinds of register constraints.
 const (
