@@ -239,8 +239,35 @@ func TestKillStartAndPause(t *testing.T) {
 		t.Errorf("resumed n2 does not answer: %v", err)
 	}
 
+	// Repeated faults behave as on the local runtime: killing a dead node
+	// and resuming a running one do nothing, pausing a dead one fails.
+	if err := c.Kill(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Kill(ctx, "n1"); err != nil {
+		t.Errorf("killing a dead node: %v", err)
+	}
+	if err := c.Pause(ctx, "n1"); err == nil {
+		t.Errorf("pausing a dead node succeeded")
+	}
+	if err := c.Resume(ctx, "n2"); err != nil {
+		t.Errorf("resuming a running node: %v", err)
+	}
+	if err := c.Start(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(ctx, "n1"); err != nil {
+		t.Errorf("starting a running node: %v", err)
+	}
+	if b, err := fetch("http://"+c.Addr("n1")+"/boots", time.Second); err != nil || b != "3" {
+		t.Errorf("after a second restart n1 boots = %q, %v; want 3", b, err)
+	}
+
 	// Heal undoes a kill, a pause, a partition and a clock fault at once.
 	if err := c.Kill(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetClock(ctx, "n2", harness.ClockFault{Offset: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Pause(ctx, "n2"); err != nil {
@@ -259,6 +286,9 @@ func TestKillStartAndPause(t *testing.T) {
 	}
 	if err := connect(c, "n1", "n2"); err != nil {
 		t.Errorf("after heal n1 cannot connect to n2: %v", err)
+	}
+	if got, err := fetch("http://"+c.Addr("n2")+"/admin/clock", time.Second); err != nil || got != `{"offset":0}` {
+		t.Errorf("after heal n2's clock fault is %s, %v; want the zero fault", got, err)
 	}
 }
 

@@ -73,18 +73,37 @@ func get(ctx context.Context, url string) error {
 	return nil
 }
 
-// Kill SIGKILLs node's process through the engine. Its container, data
-// directory, address and network rules stay.
+// state reports whether n's container runs and whether it is frozen.
+func (c *Cluster) state(ctx context.Context, n *node) (running, paused bool, err error) {
+	insp, err := c.cli.ContainerInspect(ctx, n.nodeID, client.ContainerInspectOptions{})
+	if err != nil {
+		return false, false, fmt.Errorf("inspect %s: %w", n.id, err)
+	}
+	if s := insp.Container.State; s != nil {
+		return s.Running, s.Paused, nil
+	}
+	return false, false, nil
+}
+
+// Kill SIGKILLs node's process through the engine (a frozen one too). Its
+// container, data directory, address and network rules stay. Killing a
+// dead node is a no-op, as on the local runtime.
 func (c *Cluster) Kill(ctx context.Context, id string) error {
 	n, err := c.node(id)
 	if err != nil {
 		return err
 	}
-	if _, err := c.cli.ContainerKill(ctx, n.nodeID, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
-		return fmt.Errorf("kill %s: %w", id, err)
-	}
-	if err := c.waitStopped(ctx, n); err != nil {
+	running, _, err := c.state(ctx, n)
+	if err != nil {
 		return err
+	}
+	if running {
+		if _, err := c.cli.ContainerKill(ctx, n.nodeID, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+			return fmt.Errorf("kill %s: %w", id, err)
+		}
+		if err := c.waitStopped(ctx, n); err != nil {
+			return err
+		}
 	}
 	c.mu.Lock()
 	c.killed[id] = true
@@ -101,11 +120,11 @@ func (c *Cluster) waitStopped(ctx context.Context, n *node) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		insp, err := c.cli.ContainerInspect(ctx, n.nodeID, client.ContainerInspectOptions{})
+		running, _, err := c.state(ctx, n)
 		if err != nil {
-			return fmt.Errorf("inspect %s: %w", n.id, err)
+			return err
 		}
-		if s := insp.Container.State; s != nil && !s.Running {
+		if !running {
 			return nil
 		}
 		select {
@@ -117,29 +136,49 @@ func (c *Cluster) waitStopped(ctx context.Context, n *node) error {
 }
 
 // Start starts node's container again on its existing filesystem, data
-// included, and waits until it is healthy.
+// included, and waits until it is healthy. Starting a running node is a
+// no-op.
 func (c *Cluster) Start(ctx context.Context, id string) error {
 	n, err := c.node(id)
 	if err != nil {
 		return err
 	}
-	if _, err := c.cli.ContainerStart(ctx, n.nodeID, client.ContainerStartOptions{}); err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
+	running, _, err := c.state(ctx, n)
+	if err != nil {
+		return err
+	}
+	if !running {
+		if _, err := c.cli.ContainerStart(ctx, n.nodeID, client.ContainerStartOptions{}); err != nil {
+			return fmt.Errorf("start %s: %w", id, err)
+		}
 	}
 	c.mu.Lock()
 	delete(c.killed, id)
 	c.mu.Unlock()
+	if running {
+		return nil
+	}
 	return c.waitHealthy(ctx, n)
 }
 
-// Pause freezes node's container with the engine's cgroup freezer.
+// Pause freezes node's container with the engine's cgroup freezer. A dead
+// node cannot be paused; a frozen one stays frozen.
 func (c *Cluster) Pause(ctx context.Context, id string) error {
 	n, err := c.node(id)
 	if err != nil {
 		return err
 	}
-	if _, err := c.cli.ContainerPause(ctx, n.nodeID, client.ContainerPauseOptions{}); err != nil {
-		return fmt.Errorf("pause %s: %w", id, err)
+	running, paused, err := c.state(ctx, n)
+	if err != nil {
+		return err
+	}
+	if !running {
+		return fmt.Errorf("node %s is not running, so it cannot be paused", id)
+	}
+	if !paused {
+		if _, err := c.cli.ContainerPause(ctx, n.nodeID, client.ContainerPauseOptions{}); err != nil {
+			return fmt.Errorf("pause %s: %w", id, err)
+		}
 	}
 	c.mu.Lock()
 	c.paused[id] = true
@@ -147,14 +186,20 @@ func (c *Cluster) Pause(ctx context.Context, id string) error {
 	return nil
 }
 
-// Resume thaws a paused node.
+// Resume thaws a paused node; on a node that is not frozen it does nothing.
 func (c *Cluster) Resume(ctx context.Context, id string) error {
 	n, err := c.node(id)
 	if err != nil {
 		return err
 	}
-	if _, err := c.cli.ContainerUnpause(ctx, n.nodeID, client.ContainerUnpauseOptions{}); err != nil {
-		return fmt.Errorf("resume %s: %w", id, err)
+	_, paused, err := c.state(ctx, n)
+	if err != nil {
+		return err
+	}
+	if paused {
+		if _, err := c.cli.ContainerUnpause(ctx, n.nodeID, client.ContainerUnpauseOptions{}); err != nil {
+			return fmt.Errorf("resume %s: %w", id, err)
+		}
 	}
 	c.mu.Lock()
 	delete(c.paused, id)
