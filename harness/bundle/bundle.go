@@ -6,6 +6,7 @@ package bundle
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/faultline/faultline/checkers"
@@ -43,7 +44,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, specErr("%v", err)
 	}
-	client, err := clientFor(cfg)
+	client, err := clientFor(cfg, spec.Workload)
 	if err != nil {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
 	}
@@ -91,10 +92,14 @@ func Checkers(workload string) ([]checkers.Checker, error) {
 	return append(cs, checkers.Availability{}), nil
 }
 
-func clientFor(cfg targets.Config) (harness.ClientFactory, error) {
+// clientFor returns the adapter of cfg's system. The kv adapter is told the
+// workload so that it reads a never-written key as the right kind of empty.
+func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, error) {
 	switch cfg.System {
 	case "kv":
-		return clients.KV(cfg.Opts)
+		opts := maps.Clone(cfg.Opts)
+		opts["workload"] = workload
+		return clients.KV(opts)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }
