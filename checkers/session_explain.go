@@ -15,7 +15,9 @@ import (
 const MaxExamples = 20
 
 // describe names one op so a person can find it in the history: index,
-// process, node and time in milliseconds.
+// process, node, and its time span in milliseconds from invocation to
+// completion (an op's effect may fall anywhere in it, which is what most
+// explanations turn on).
 func describe(h history.History, idx int) string {
 	if idx < 0 || idx >= len(h) {
 		return fmt.Sprintf("op %d", idx)
@@ -24,6 +26,18 @@ func describe(h history.History, idx int) string {
 	s := fmt.Sprintf("op %d (process %s", idx, op.Process)
 	if op.Node != "" {
 		s += ", node " + op.Node
+	}
+	// A process is single-threaded, so its invocation is its previous
+	// event. Only the few anomalies kept as examples are described.
+	if op.Type != history.Invoke {
+		for i := idx - 1; i >= 0; i-- {
+			if h[i].Process == op.Process {
+				if h[i].Type == history.Invoke {
+					return s + fmt.Sprintf(", %.3f–%.3f ms)", float64(h[i].Time)/1e6, float64(op.Time)/1e6)
+				}
+				break
+			}
+		}
 	}
 	return s + fmt.Sprintf(", %.3f ms)", float64(op.Time)/1e6)
 }
