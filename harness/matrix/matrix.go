@@ -91,6 +91,7 @@ type Cell struct {
 	NemesisInterval time.Duration
 	Runtime         string
 	Seed            int64           // the matrix's seed; see RunSeed
+	Repetitions     int             // the matrix's repetitions; see TestName
 	Expect          map[string]bool // guarantee -> must hold (true) or must be violated (false)
 }
 
@@ -109,11 +110,16 @@ func (c Cell) RunSeed(rep int) int64 {
 	return int64(h.Sum64()>>2) + c.Seed + int64(rep)
 }
 
-// TestName names the cell's runs in the store.
-func (c Cell) TestName() string {
+// TestName names repetition rep's runs in the store. Repetitions get names
+// of their own, so two of them started in the same millisecond by
+// --parallel never share a run directory.
+func (c Cell) TestName(rep int) string {
 	name := strings.NewReplacer("/", ".", "+", "-", " ", "_").Replace(c.Name)
 	if c.Matrix != "" {
 		name = c.Matrix + "." + name
+	}
+	if c.Repetitions > 1 {
+		name += fmt.Sprintf(".r%d", rep)
 	}
 	return name
 }
@@ -122,7 +128,7 @@ func (c Cell) TestName() string {
 // it to the harness unchanged.
 func (c Cell) Spec(rep int) harness.Spec {
 	return harness.Spec{
-		Name:            c.TestName(),
+		Name:            c.TestName(rep),
 		Target:          c.Target,
 		TargetOpts:      c.TargetOpts,
 		Workload:        c.Workload,
@@ -434,7 +440,7 @@ func (f *file) expand() (Matrix, error) {
 	}
 	seen := map[string]string{}
 	for _, o := range todo {
-		c := Cell{Matrix: m.Name, Target: o.tgt, Seed: m.Seed, TargetOpts: o.s.TargetOpts, Expect: o.s.Expect}
+		c := Cell{Matrix: m.Name, Target: o.tgt, Seed: m.Seed, Repetitions: m.Repetitions, TargetOpts: o.s.TargetOpts, Expect: o.s.Expect}
 		if o.s.Workload == nil || *o.s.Workload == "" {
 			return m, fmt.Errorf("%s.workload: missing (set it in the cell, the target, defaults, or list workloads)", o.path)
 		}

@@ -93,7 +93,10 @@ func TestCellSpec(t *testing.T) {
 	if other := m.Cells[1].Spec(1); other.Seed == s1.Seed {
 		t.Error("two cells share a seed")
 	}
-	if s1.Target != "kv" || s1.Workload != "register" || s1.Nodes != 5 || time.Duration(s1.TimeLimit) != 8*time.Second || s1.Name != "kv-consistency.kv.register.partition" {
+	if s1.Name == s2.Name {
+		t.Errorf("repetitions share the run name %s, so parallel ones can share a run directory", s1.Name)
+	}
+	if s1.Target != "kv" || s1.Workload != "register" || s1.Nodes != 5 || time.Duration(s1.TimeLimit) != 8*time.Second || s1.Name != "kv-consistency.kv.register.partition.r1" {
 		t.Errorf("spec %+v", s1)
 	}
 }

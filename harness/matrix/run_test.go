@@ -46,7 +46,7 @@ func fakeRun(store string) RunFunc {
 	return func(ctx context.Context, c Cell, rep int) (string, results.Summary, error) {
 		tr := truth[c.Target]
 		sum := results.Summary{
-			Test:    c.TestName(),
+			Test:    c.TestName(rep),
 			Valid:   checkers.True,
 			Models:  &checkers.ModelVerdict{RuledOut: tr.ruledOut, Checked: tr.checked},
 			Results: []checkers.Result{{Checker: "convergence", Valid: tr.convergence}},
@@ -56,7 +56,7 @@ func fakeRun(store string) RunFunc {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		dir := filepath.Join(store, c.TestName(), "run")
+		dir := filepath.Join(store, c.TestName(rep), "run")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", sum, err
 		}
