@@ -1,0 +1,96 @@
+// Command sessionrates runs each row of the README's session-guarantee table
+// N times, with and without partitions, and prints how often each guarantee
+// was found violated. A guarantee a row keeps must be flagged 0 times; one it
+// violates, at least 9 in 10. It takes minutes, so it is not in the suite:
+//
+//	go run ./scripts/sessionrates -n 10
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/harness/bundle"
+	"github.com/faultline/faultline/results"
+)
+
+type row struct {
+	target string
+	expect map[string]bool // guarantee -> kept
+}
+
+var rows = []row{
+	{"kv-async", map[string]bool{checkers.ReadYourWrites: false, checkers.MonotonicReads: false}},
+	{"kv-async-sticky", map[string]bool{checkers.ReadYourWrites: false, checkers.MonotonicReads: true}},
+	{"kv-async-paw", map[string]bool{checkers.ReadYourWrites: true}},
+	{"kv-async-token", map[string]bool{checkers.ReadYourWrites: true, checkers.MonotonicReads: true, checkers.Linearizable: false}},
+	{"kv", map[string]bool{checkers.ReadYourWrites: true, checkers.MonotonicReads: true, checkers.Linearizable: true}},
+}
+
+func main() {
+	n := flag.Int("n", 10, "runs per row and nemesis")
+	limit := flag.Duration("time-limit", 5*time.Second, "main phase of each run")
+	store := flag.String("store", "", "where runs go (default: a temporary directory)")
+	flag.Parse()
+	if *store == "" {
+		*store, _ = os.MkdirTemp("", "faultline-sessionrates")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	bad := 0
+	for _, r := range rows {
+		for _, nem := range [][]string{nil, {"partition"}} {
+			violated := map[string]int{}
+			for i := 1; i <= *n; i++ {
+				spec := harness.Spec{Name: "rates-" + r.target, Target: r.target, Workload: "list-append", Nodes: 3,
+					Concurrency: 6, Keys: 3, OpsPerKey: 200, Rate: 200, TimeLimit: harness.Duration(*limit),
+					Seed: int64(i), Nemesis: nem, NemesisInterval: harness.Duration(time.Second)}
+				test, err := bundle.Build(spec)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(254)
+				}
+				out, err := harness.Run(ctx, test, harness.RunOptions{Store: *store, Quiesce: time.Second})
+				if err != nil || out.Interrupted {
+					fmt.Fprintln(os.Stderr, "run failed:", err)
+					os.Exit(255)
+				}
+				for g := range r.expect {
+					if results.FoundGuarantee(out.Summary, g) == results.FoundViolated {
+						violated[g]++
+					}
+				}
+			}
+			for g, kept := range r.expect {
+				ok := (kept && violated[g] == 0) || (!kept && violated[g]*10 >= 9**n)
+				verdict := "ok"
+				if !ok {
+					verdict, bad = "MISMATCH", bad+1
+				}
+				want := "violated in >= 90%"
+				if kept {
+					want = "never violated"
+				}
+				fmt.Printf("%-16s nemesis=%-9s %-18s violated %2d/%d  (want %s) %s\n",
+					r.target, label(nem), g, violated[g], *n, want, verdict)
+			}
+		}
+	}
+	fmt.Printf("%d mismatches; runs in %s\n", bad, *store)
+	if bad > 0 {
+		os.Exit(1)
+	}
+}
+
+func label(nem []string) string {
+	if len(nem) == 0 {
+		return "none"
+	}
+	return nem[0]
+}
