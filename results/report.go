@@ -151,7 +151,27 @@ type reportView struct {
 	maxIndex int
 }
 
-type specField struct{ Key, Value string }
+type specField struct {
+	Key, Value string
+	Full       string // the whole value, indented, when Value is an abbreviation
+}
+
+// maxStatChars is where a statistic is abbreviated, with the whole value
+// one click away, so that one long list does not bury the anomalies.
+const maxStatChars = 160
+
+func statField(k string, v any) specField {
+	f := specField{Key: k, Value: displayValue(v)}
+	if len(f.Value) > maxStatChars {
+		if b, err := json.MarshalIndent(v, "", "  "); err == nil {
+			f.Full = string(b)
+		} else {
+			f.Full = f.Value
+		}
+		f.Value = strings.ToValidUTF8(f.Value[:maxStatChars/2], "") + "…"
+	}
+	return f
+}
 
 type checkerView struct {
 	checkers.Result
@@ -256,7 +276,7 @@ func (v *reportView) readSpec(spec json.RawMessage) error {
 	add := func(k string) {
 		if val, ok := m[k]; ok && !seen[k] {
 			seen[k] = true
-			v.Spec = append(v.Spec, specField{k, displayValue(val)})
+			v.Spec = append(v.Spec, specField{Key: k, Value: displayValue(val)})
 		}
 	}
 	for _, k := range order {
@@ -334,7 +354,7 @@ func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerV
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		cv.Stats = append(cv.Stats, specField{k, displayValue(r.Stats[k])})
+		cv.Stats = append(cv.Stats, statField(k, r.Stats[k]))
 	}
 	for i, a := range r.Anomalies {
 		if i == maxAnomaliesShown {

@@ -125,7 +125,7 @@ func failingSummary(h history.History) Summary {
 				Anomalies: []checkers.Anomaly{{Type: "stale-read", Key: "k1", Ops: reads,
 					Explanation: "a read returned a value overwritten before the read began </script><b>x</b>"}},
 				Files: []string{"linearizable/k1.html"}},
-			{Checker: "read-your-writes", Valid: checkers.True, Stats: map[string]any{"sessions": int64(10)}},
+			{Checker: "read-your-writes", Valid: checkers.True, Stats: map[string]any{"sessions": int64(10), "per_session": make([]int64, 100)}},
 		},
 		Models: &checkers.ModelVerdict{RuledOut: []string{checkers.Linearizable, checkers.Sequential},
 			Strongest: []string{checkers.ReadYourWrites}, Checked: []string{checkers.Linearizable, checkers.Sequential, checkers.ReadYourWrites}},
@@ -192,6 +192,8 @@ func TestReportHeaderAndAnomalyLinks(t *testing.T) {
 		`<span class="model kept">read-your-writes</span>`,
 		`href="linearizable/k1.html"`,
 		`data-checker="read-your-writes" data-valid="valid"`,
+		`<th>sessions</th><td>10</td>`,
+		`<th>per_session</th><td><details><summary>[0,0,0,`, // abbreviated, whole value a click away
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %s", want)
