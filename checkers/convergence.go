@@ -118,7 +118,7 @@ func reportDivergence(col *collector, p *parsed, k int, reads []int32) {
 			o := &p.ops[r]
 			parts[i] = fmt.Sprintf("node %s has %s (%s)", finalNode(p, o), showValue(o), describe(p.h, o.at()))
 		}
-		return fmt.Sprintf("After the final heal the nodes disagree on %s: %s.", key, strings.Join(parts, ", "))
+		return fmt.Sprintf("After the final heal the nodes disagree on %s: %s.", keyRef(key), strings.Join(parts, ", "))
 	})
 }
 
@@ -163,7 +163,7 @@ func lostWrites(col *collector, p *parsed, finals [][]int32) (unjudged, lost int
 				nodes[i] = finalNode(p, &p.ops[r])
 			}
 			return fmt.Sprintf("The append of %d to %s was acknowledged in %s, but the final reads of %s at nodes %s do not contain it.",
-				o.val, key, describe(p.h, o.at()), key, strings.Join(nodes, ", "))
+				o.val, keyRef(key), describe(p.h, o.at()), keyRef(key), strings.Join(nodes, ", "))
 		})
 	}
 	return len(noFinal), lost

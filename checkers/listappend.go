@@ -289,18 +289,18 @@ func (a *laAnalysis) reportElement(typ string, r int32, e int64, w int32) {
 	case "duplicate-element":
 		a.col.add(typ, key, []int{o.at()}, func() string {
 			return fmt.Sprintf("%s read %s as %s, which holds element %d more than once, though each append adds a unique element",
-				describe(h, o.at()), key, showList(o.list), e)
+				describe(h, o.at()), keyRef(key), showList(o.list), e)
 		})
 	case "garbage-read":
 		a.col.add(typ, key, []int{o.at()}, func() string {
 			return fmt.Sprintf("%s read %s as %s, which holds element %d that no operation appended",
-				describe(h, o.at()), key, showList(o.list), e)
+				describe(h, o.at()), keyRef(key), showList(o.list), e)
 		})
 	default:
 		wo := &a.p.ops[w]
 		a.col.add(typ, key, []int{wo.at(), o.at()}, func() string {
 			return fmt.Sprintf("%s read %s as %s, which holds element %d that only the failed append %s wrote",
-				describe(h, o.at()), key, showList(o.list), e, describe(h, wo.at()))
+				describe(h, o.at()), keyRef(key), showList(o.list), e, describe(h, wo.at()))
 		})
 	}
 }
@@ -315,6 +315,6 @@ func (a *laAnalysis) reportIncompatible(r, orderOp int32) {
 			j++
 		}
 		return fmt.Sprintf("%s read %s as %s and %s read it as %s; they differ at position %d (%d against %d), so no single order of the appends explains both",
-			describe(h, l.at()), key, showList(l.list), describe(h, o.at()), showList(o.list), j, l.list[j], o.list[j])
+			describe(h, l.at()), keyRef(key), showList(l.list), describe(h, o.at()), showList(o.list), j, l.list[j], o.list[j])
 	})
 }

@@ -234,7 +234,7 @@ func (a *laAnalysis) summary(i int32) string {
 	o := &a.p.ops[i]
 	key := a.p.keys[o.key]
 	if o.kind == kindAppend {
-		return fmt.Sprintf("append %d to %s", o.val, key)
+		return fmt.Sprintf("append %d to %s", o.val, keyRef(key))
 	}
-	return fmt.Sprintf("read %s = %s", key, showList(o.list))
+	return fmt.Sprintf("read %s = %s", keyRef(key), showList(o.list))
 }

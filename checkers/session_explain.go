@@ -137,3 +137,7 @@ var anomalyRulesOut = map[string][]string{
 	"divergence":          nil,
 	"lost-write":          nil,
 }
+
+// keyRef names a key in an explanation. Keys are often numbers, so the
+// name is quoted to keep it apart from the values around it.
+func keyRef(k string) string { return fmt.Sprintf("key %q", k) }

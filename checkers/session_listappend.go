@@ -173,7 +173,7 @@ func (a *laAnalysis) reportRYW(col *collector, w, r int32) {
 	key := a.p.keys[ro.key]
 	col.add("read-your-writes", key, []int{wo.at(), ro.at()}, func() string {
 		return fmt.Sprintf("process %d appended %d to %s in %s, but its later read %s returned %s without it",
-			wo.proc, wo.val, key, describe(h, wo.at()), describe(h, ro.at()), showList(ro.list))
+			wo.proc, wo.val, keyRef(key), describe(h, wo.at()), describe(h, ro.at()), showList(ro.list))
 	})
 }
 
@@ -182,7 +182,7 @@ func (a *laAnalysis) reportMR(col *collector, e, r int32, missing int64) {
 	key := a.p.keys[ro.key]
 	col.add("monotonic-reads", key, []int{eo.at(), ro.at()}, func() string {
 		return fmt.Sprintf("process %d read %s as %s in %s, then as %s in %s, which lacks element %d that the earlier read had",
-			ro.proc, key, showList(eo.list), describe(h, eo.at()), showList(ro.list), describe(h, ro.at()), missing)
+			ro.proc, keyRef(key), showList(eo.list), describe(h, eo.at()), showList(ro.list), describe(h, ro.at()), missing)
 	})
 }
 
@@ -287,7 +287,7 @@ func (a *laAnalysis) reportMW(col *collector, w1, w2, r int32, absent bool) {
 	}
 	col.add("monotonic-writes", key, []int{o1.at(), o2.at(), ro.at()}, func() string {
 		return fmt.Sprintf("process %d appended %d to %s in %s and then %d in %s, but %s read %s with %d %s %d",
-			o1.proc, o1.val, key, describe(h, o1.at()), o2.val, describe(h, o2.at()), describe(h, ro.at()), showList(ro.list), o2.val, how, o1.val)
+			o1.proc, o1.val, keyRef(key), describe(h, o1.at()), o2.val, describe(h, o2.at()), describe(h, ro.at()), showList(ro.list), o2.val, how, o1.val)
 	})
 }
 
@@ -300,6 +300,6 @@ func (a *laAnalysis) reportWFR(col *collector, s, w, r int32, e int64, absent bo
 	}
 	col.add("writes-follow-reads", key, []int{so.at(), wo.at(), ro.at()}, func() string {
 		return fmt.Sprintf("process %d read %s as %s in %s before appending %d in %s, but %s read %s with %d %s %d",
-			wo.proc, key, showList(so.list), describe(h, so.at()), wo.val, describe(h, wo.at()), describe(h, ro.at()), showList(ro.list), wo.val, how, e)
+			wo.proc, keyRef(key), showList(so.list), describe(h, so.at()), wo.val, describe(h, wo.at()), describe(h, ro.at()), showList(ro.list), wo.val, how, e)
 	})
 }

@@ -258,7 +258,7 @@ func (g *regGraph) reportNil(col *collector, typ string, node, before, at int32)
 	v := g.nodeVal[node]
 	col.add(typ, key, []int{int(before), int(at)}, func() string {
 		return fmt.Sprintf("process %s "+what+" %s in %s, but its later read %s returned nil, the value before any write",
-			h[at].Process, v, key, describe(h, int(before)), describe(h, int(at)))
+			h[at].Process, v, keyRef(key), describe(h, int(before)), describe(h, int(at)))
 	})
 }
 
@@ -323,7 +323,7 @@ func (g *regGraph) report(col *collector, gr *graph, typ string) bool {
 		ops, text := g.explain(gr, cyc)
 		key := g.p.keys[g.nodeKey[start]]
 		col.add(typ, key, ops, func() string {
-			return fmt.Sprintf("The versions of %s cannot be ordered: %s.", key, text)
+			return fmt.Sprintf("The versions of %s cannot be ordered: %s.", keyRef(key), text)
 		})
 	}
 	return found
@@ -402,12 +402,12 @@ func checkRegisterReads(p *parsed, g *regGraph, col *collector) {
 		case g.writers[id] == 0:
 			reported[id] = true
 			col.add("garbage-read", key, []int{o.at()}, func() string {
-				return fmt.Sprintf("%s read %d from %s, a value no operation wrote", describe(h, o.at()), v, key)
+				return fmt.Sprintf("%s read %d from %s, a value no operation wrote", describe(h, o.at()), v, keyRef(key))
 			})
 		case g.status[id] == statusFail:
 			reported[id] = true
 			col.add("aborted-read", key, []int{o.at()}, func() string {
-				return fmt.Sprintf("%s read %d from %s, a value only a failed operation wrote", describe(h, o.at()), v, key)
+				return fmt.Sprintf("%s read %d from %s, a value only a failed operation wrote", describe(h, o.at()), v, keyRef(key))
 			})
 		}
 	}
