@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/faultline/faultline/harness/history"
 )
 
 func verdictOf(t *testing.T, rs ...Result) ModelVerdict {
@@ -101,4 +103,25 @@ func TestCheckersFeedClassify(t *testing.T) {
 	v := Classify(rs)
 	same(t, "ruled out", v.RuledOut, []string{Linearizable, Sequential, Causal, PRAM, ReadYourWrites})
 	same(t, "strongest", v.Strongest, []string{MonotonicReads, MonotonicWrites, WritesFollowReads})
+}
+
+func TestCheckersClaimNothingOnForeignHistories(t *testing.T) {
+	// A bank history, or an empty one: nothing these checkers understand,
+	// so no model may come out as held.
+	var b hb
+	b.op(1, "transfer", "", map[string]any{"from": int64(1), "to": int64(2)}, history.OK, nil)
+	b.op(2, "read", "", nil, history.OK, map[string]any{"1": int64(5)})
+	for _, h := range []history.History{b.valid(t), nil} {
+		var rs []Result
+		for _, c := range []Checker{SessionGuarantees{}, ListAppend{}} {
+			r := c.Check(t.Context(), h, Options{})
+			if r.Valid != Unknown || r.Error == "" {
+				t.Fatalf("%s on a foreign history: %+v", c.Name(), r)
+			}
+			rs = append(rs, r)
+		}
+		if v := Classify(rs); len(v.Strongest) != 0 || len(v.Checked) != 0 {
+			t.Fatalf("verdict %+v", v)
+		}
+	}
 }

@@ -18,7 +18,11 @@ func (ListAppend) Name() string { return "list-append" }
 // Check runs the checks.
 func (ListAppend) Check(ctx context.Context, h history.History, opts Options) Result {
 	return timed(ctx, "list-append", opts, func() Result {
-		a := analyzeListAppend(parse(h))
+		p := parse(h)
+		if !p.isListAppend() {
+			return Result{Checker: "list-append", Valid: Unknown, Error: "the history has no list-append operations to check"}
+		}
+		a := analyzeListAppend(p)
 		a.checkListCycles(a.col)
 		return a.col.result("list-append", map[string]any{
 			"models_checked": []string{Linearizable, Sequential},

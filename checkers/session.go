@@ -28,6 +28,9 @@ func (SessionGuarantees) Name() string { return "session" }
 func (SessionGuarantees) Check(ctx context.Context, h history.History, opts Options) Result {
 	return timed(ctx, "session", opts, func() Result {
 		p := parse(h)
+		if !p.understood() {
+			return Result{Checker: "session", Valid: Unknown, Error: "the history has no register or list-append operations to check"}
+		}
 		col := newCollector()
 		stats := map[string]any{
 			"models_checked": []string{PRAM, ReadYourWrites, MonotonicReads, MonotonicWrites, WritesFollowReads},

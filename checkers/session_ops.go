@@ -172,10 +172,24 @@ func parse(h history.History) *parsed {
 				c.val, c.hasVal = v, true
 			case nil:
 				// a register never written, or an empty list
+			default:
+				c.kind = kindOther // another workload's read (a bank's balances, say)
 			}
 		}
 	}
 	return p
+}
+
+// understood reports whether the history has any operation of the
+// register or list-append workloads; without one, these checkers have
+// nothing to judge and must not report a model as holding.
+func (p *parsed) understood() bool {
+	for i := range p.ops {
+		if p.ops[i].kind != kindOther {
+			return true
+		}
+	}
+	return false
 }
 
 // isListAppend reports whether the history comes from the list-append
