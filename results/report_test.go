@@ -362,3 +362,23 @@ func BenchmarkReport1M(b *testing.B) {
 	b.ReportMetric(float64(buf.Len())/1e6, "MB")
 	b.ReportMetric(float64(len(h)), "events")
 }
+
+func TestReportOfEmptyAndNemesisOnlyHistories(t *testing.T) {
+	nemesisOnly := history.History{
+		{Index: 0, Time: 5_000_000, Process: history.Nemesis, Type: history.Invoke, F: "start-clock"},
+		{Index: 1, Time: 6_000_000, Process: history.Nemesis, Type: history.Info, F: "start-clock", Value: map[string]any{"offsets": map[string]any{"n1": "-3s"}}},
+	}
+	for name, h := range map[string]history.History{"empty": nil, "nemesis-only": nemesisOnly} {
+		out := writeTestReport(t, h, Summary{Test: name})
+		d := reportData(t, out)
+		if string(d["ops"]) != "0" {
+			t.Errorf("%s: ops = %s", name, d["ops"])
+		}
+		if name == "nemesis-only" && !strings.Contains(out, `id="clock-note"`) {
+			t.Error("a run with clock faults does not say they are offsets on the nodes' own clocks")
+		}
+		if name == "empty" && strings.Contains(out, `id="clock-note"`) {
+			t.Error("a run without clock faults carries the clock note")
+		}
+	}
+}

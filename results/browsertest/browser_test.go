@@ -420,3 +420,27 @@ func TestMatrixReportRenders(t *testing.T) {
 		t.Errorf("the link opened %q", title)
 	}
 }
+
+func TestReportOfEmptyHistoryLoads(t *testing.T) {
+	ctx := browser(t)
+	dir := artifacts(t)
+	h := history.History{
+		{Index: 0, Time: 5_000_000, Process: history.Nemesis, Type: history.Invoke, F: "start-partition"},
+		{Index: 1, Time: 6_000_000, Process: history.Nemesis, Type: history.Info, F: "start-partition", Value: "cut"},
+	}
+	for name, hist := range map[string]history.History{"empty": nil, "nemesis-only": h} {
+		path := filepath.Join(dir, name+".html")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := results.WriteReport(f, results.Summary{Test: name}, nil, hist); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		open(t, ctx, path) // fails unless the script ran to the end
+		if s := eval[pageState](t, ctx, stateJS); s.Ops != 0 || s.Rendered != 0 {
+			t.Errorf("%s: %+v", name, s)
+		}
+	}
+}
