@@ -307,3 +307,20 @@ func TestListNoFalsePositives(t *testing.T) {
 		expect(t, c, h)
 	}
 }
+
+func TestSessionBudgetLimitsClaims(t *testing.T) {
+	// With the budget spent, the skipped checks are not claimed.
+	defer func(b int) { wfrBudget = b }(wfrBudget)
+	wfrBudget = 0
+	var b hb
+	b.appendOK(1, "x", 1)
+	b.appendOK(2, "x", 2)
+	b.read(3, "x", 1, 2)
+	b.read(4, "x", 2)
+	r := expect(t, SessionGuarantees{}, b.valid(t))
+	if r.Stats["incomplete"] == nil {
+		t.Fatalf("stats %v", r.Stats)
+	}
+	v := Classify([]Result{r})
+	same(t, "checked", v.Checked, []string{ReadYourWrites, MonotonicReads})
+}
