@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -171,14 +170,59 @@ func TestLinkLossDropsTheLinksPackets(t *testing.T) {
 	if err := connect(c, "n1", "n3"); err != nil {
 		t.Errorf("n1->n3 has no loss but fails: %v", err)
 	}
-	if err := c.SetLink(ctx, "n1", "n2", harness.LinkFault{Latency: time.Millisecond}); !errors.Is(err, errors.ErrUnsupported) {
-		t.Errorf("latency was not refused as unsupported: %v", err)
-	}
 	if err := c.SetLink(ctx, "n1", "n2", harness.LinkFault{}); err != nil {
 		t.Fatalf("clear link: %v", err)
 	}
 	if err := connect(c, "n1", "n2"); err != nil {
 		t.Errorf("after clearing the link n1 cannot connect to n2: %v", err)
+	}
+}
+
+// timed returns how long f took and its error.
+func timed(f func() error) (time.Duration, error) {
+	start := time.Now()
+	err := f()
+	return time.Since(start), err
+}
+
+func TestLinkLatencySlowsEstablishedStreams(t *testing.T) {
+	c := startCluster(t, 3)
+	ctx := context.Background()
+	// Open both streams first: the fault must slow connections that
+	// already exist.
+	for _, to := range []string{"n2", "n3"} {
+		if err := stream(c, "n1", to); err != nil {
+			t.Fatalf("stream n1->%s: %v", to, err)
+		}
+	}
+	const lat = 400 * time.Millisecond
+	if err := c.SetLink(ctx, "n1", "n2", harness.LinkFault{Latency: lat}); err != nil {
+		t.Fatalf("set link: %v", err)
+	}
+	// A request and its answer cross n1->n2 once, so it takes at least the
+	// latency; n1->n3 has none. The stream timeout (1s) bounds the slow case.
+	if d, err := timed(func() error { return stream(c, "n1", "n2") }); err != nil || d < lat {
+		t.Errorf("n1->n2 with %v latency took %v (%v); want at least the latency", lat, d, err)
+	}
+	if d, err := timed(func() error { return stream(c, "n1", "n3") }); err != nil || d >= lat {
+		t.Errorf("n1->n3 without latency took %v (%v)", d, err)
+	}
+	// The reverse link is slowed too when n2 answers over a connection n1
+	// opened: set latency only on n2->n1 and n1's request slows as well.
+	if err := c.SetLink(ctx, "n1", "n2", harness.LinkFault{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetLink(ctx, "n2", "n1", harness.LinkFault{Latency: lat}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := timed(func() error { return stream(c, "n1", "n2") }); err != nil || d < lat {
+		t.Errorf("n1->n2 with %v latency on the answers took %v (%v)", lat, d, err)
+	}
+	if err := c.SetLink(ctx, "n2", "n1", harness.LinkFault{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := timed(func() error { return stream(c, "n1", "n2") }); err != nil || d >= lat {
+		t.Errorf("after clearing, n1->n2 took %v (%v)", d, err)
 	}
 }
 

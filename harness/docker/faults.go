@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -37,10 +36,12 @@ func (c *Cluster) Partition(ctx context.Context, g harness.Grudge) error {
 	return nil
 }
 
-// SetLink sets loss on the packets from one node to another, dropped at the
-// sender. Latency and jitter need the kernel's netem queueing discipline,
-// which this runtime does not program yet: a LinkFault asking for them is
-// refused rather than silently ignored.
+// SetLink degrades the traffic from one node to another. Loss drops that
+// share of from's packets to `to` in from's namespace (nftables). Latency
+// and jitter hold each chunk of bytes in the netfault relay that every
+// node-to-node TCP connection passes from the start, so established
+// connections slow down too; the kernel's netem is not needed (the CI
+// kernels lack it).
 func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFault) error {
 	if _, err := c.node(from); err != nil {
 		return fmt.Errorf("set link: %w", err)
@@ -48,11 +49,8 @@ func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFa
 	if _, err := c.node(to); err != nil {
 		return fmt.Errorf("set link: %w", err)
 	}
-	if f.Latency != 0 || f.Jitter != 0 {
-		return fmt.Errorf("set link %s->%s: latency and jitter are not supported by the docker runtime (only loss): %w", from, to, errors.ErrUnsupported)
-	}
-	if f.Loss < 0 || f.Loss > 1 {
-		return fmt.Errorf("set link %s->%s: loss %v outside [0,1]", from, to, f.Loss)
+	if f.Loss < 0 || f.Loss > 1 || f.Latency < 0 || f.Jitter < 0 {
+		return fmt.Errorf("set link %s->%s: %+v out of range", from, to, f)
 	}
 	c.mu.Lock()
 	if f == (harness.LinkFault{}) {
@@ -71,15 +69,32 @@ func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFa
 func (c *Cluster) rules() map[string]netfault.Rules {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Every namespace gets the whole latency table: a connection passes
+	// only the relay of the side that opened it, which slows both
+	// directions.
+	var lat []netfault.Link
+	for l, f := range c.links {
+		if f.Latency > 0 || f.Jitter > 0 {
+			lat = append(lat, netfault.Link{From: c.nodes[l[0]].ip, To: c.nodes[l[1]].ip, Latency: f.Latency, Jitter: f.Jitter})
+		}
+	}
 	out := make(map[string]netfault.Rules, len(c.nodes))
 	for id := range c.nodes {
-		var r netfault.Rules
+		r := netfault.Rules{Links: lat}
 		for _, from := range c.grudge[id] {
 			r.DropFrom = append(r.DropFrom, c.nodes[from].ip)
+		}
+		for _, p := range c.spec.Nodes {
+			if p != id {
+				r.Relay = append(r.Relay, c.nodes[p].ip)
+			}
 		}
 		out[id] = r
 	}
 	for l, f := range c.links {
+		if f.Loss == 0 {
+			continue
+		}
 		r := out[l[0]]
 		if r.Loss == nil {
 			r.Loss = map[string]float64{}

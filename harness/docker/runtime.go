@@ -170,6 +170,11 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	// Install the relay redirects before any node runs, so every
+	// node-to-node connection can be slowed later.
+	if err := c.pushRules(ctx); err != nil {
+		return fmt.Errorf("set up the network namespaces: %w", err)
+	}
 	g, gctx = errgroup.WithContext(ctx)
 	for _, id := range c.spec.Nodes {
 		n := c.nodes[id]

@@ -39,7 +39,7 @@ func inFreshNetns(t *testing.T, f func()) {
 
 func TestApplyProgramsAndClearsTheTable(t *testing.T) {
 	inFreshNetns(t, func() {
-		rules := func() (in, out int, present bool) {
+		rules := func() (in, out, relay int, present bool) {
 			c, err := nftables.New()
 			if err != nil {
 				t.Errorf("netlink: %v", err)
@@ -58,34 +58,33 @@ func TestApplyProgramsAndClearsTheTable(t *testing.T) {
 				for _, ch := range []struct {
 					name string
 					n    *int
-				}{{"input", &in}, {"output", &out}} {
-					rs, err := c.GetRules(tb, &nftables.Chain{Name: ch.name, Table: tb})
-					if err != nil {
-						t.Errorf("rules of %s: %v", ch.name, err)
-					}
+				}{{"input", &in}, {"output", &out}, {"relay", &relay}} {
+					rs, _ := c.GetRules(tb, &nftables.Chain{Name: ch.name, Table: tb}) // a missing chain has no rules
 					*ch.n = len(rs)
 				}
 			}
 			return
 		}
-		if err := Apply(Rules{DropFrom: []string{"10.0.0.2", "10.0.0.3"}, Loss: map[string]float64{"10.0.0.4": 0.5}}); err != nil {
+		if err := Apply(Rules{DropFrom: []string{"10.0.0.2", "10.0.0.3"}, Loss: map[string]float64{"10.0.0.4": 0.5},
+			Relay: []string{"10.0.0.2", "10.0.0.3", "10.0.0.4"}}); err != nil {
 			t.Errorf("apply: %v", err)
 			return
 		}
-		if in, out, ok := rules(); !ok || in != 2 || out != 1 {
-			t.Errorf("after apply: table %v, %d input and %d output rules; want 2 and 1", ok, in, out)
+		// The relay chain holds the mark exemption and one redirect per peer.
+		if in, out, relay, ok := rules(); !ok || in != 2 || out != 1 || relay != 4 {
+			t.Errorf("after apply: table %v, %d input, %d output and %d relay rules; want 2, 1 and 4", ok, in, out, relay)
 		}
 		// A second Apply replaces, not adds.
 		if err := Apply(Rules{DropFrom: []string{"10.0.0.9"}}); err != nil {
 			t.Errorf("apply again: %v", err)
 		}
-		if in, out, ok := rules(); !ok || in != 1 || out != 0 {
-			t.Errorf("after replace: table %v, %d input and %d output rules; want 1 and 0", ok, in, out)
+		if in, out, relay, ok := rules(); !ok || in != 1 || out != 0 || relay != 0 {
+			t.Errorf("after replace: table %v, %d input, %d output and %d relay rules; want 1, 0 and 0", ok, in, out, relay)
 		}
 		if err := Apply(Rules{}); err != nil {
 			t.Errorf("heal: %v", err)
 		}
-		if _, _, ok := rules(); ok {
+		if _, _, _, ok := rules(); ok {
 			t.Errorf("the table survived a heal")
 		}
 		// Healing a healed namespace is fine.

@@ -25,10 +25,8 @@ const (
 	HealthPath = "/health"
 )
 
-// Handler serves the netfault API for the network namespace the process is in.
-func Handler() http.Handler { return newHandler(Apply) }
-
-// newHandler lets tests replace the nftables call.
+// newHandler serves the netfault API; apply enforces accepted rules (tests
+// replace the nftables call).
 func newHandler(apply func(Rules) error) http.Handler {
 	h := &handler{apply: apply}
 	mux := http.NewServeMux()
@@ -62,7 +60,7 @@ func (h *handler) putRules(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, _, err := rules.validate(); err != nil {
+	if _, _, _, err := rules.validate(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -89,7 +87,9 @@ func probe(w http.ResponseWriter, r *http.Request) {
 		}
 		timeout = d
 	}
-	conn, err := (&net.Dialer{Timeout: timeout}).DialContext(r.Context(), "tcp", addr)
+	// Marked like the relay's own traffic, so the probe sees the network
+	// and not the relay (which would accept any redirected connection).
+	conn, err := (&net.Dialer{Timeout: timeout, Control: markRelayed}).DialContext(r.Context(), "tcp", addr)
 	if err != nil {
 		http.Error(w, fmt.Sprintf("dial %s: %v", addr, err), http.StatusServiceUnavailable)
 		return
@@ -98,25 +98,44 @@ func probe(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// Serve runs the netfault API on addr until ctx ends. On the way out it
-// heals the namespace, so a netfault server that stops leaves no drops
-// behind.
+// Serve runs the netfault API on addr, and the latency relay on
+// RelayPort, until ctx ends. On the way out it heals the namespace, so a
+// netfault server that stops leaves no drops or redirects behind.
 func Serve(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("netfault listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: Handler(), ReadHeaderTimeout: 10 * time.Second}
+	rln, err := net.Listen("tcp", fmt.Sprintf("0.0.0.0:%d", RelayPort))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("netfault relay listen: %w", err)
+	}
+	table := &links{}
+	apply := func(r Rules) error {
+		if err := Apply(r); err != nil {
+			return err
+		}
+		table.set(r.Links)
+		return nil
+	}
+	srv := &http.Server{Handler: newHandler(apply), ReadHeaderTimeout: 10 * time.Second}
+	rctx, stopRelay := context.WithCancel(ctx)
+	relayDone := make(chan struct{})
+	go func() { defer close(relayDone); relay(rctx, rln, table) }()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
-	case err := <-done:
-		return fmt.Errorf("netfault serve: %w", err)
+	case err = <-done:
+		err = fmt.Errorf("netfault serve: %w", err)
 	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err = srv.Shutdown(shut)
+		cancel()
 	}
-	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shut)
+	stopRelay()
+	rln.Close()
+	<-relayDone
 	if herr := Apply(Rules{}); herr != nil {
 		err = errors.Join(err, fmt.Errorf("heal on exit: %w", herr))
 	}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRulesValidation(t *testing.T) {
@@ -18,13 +19,16 @@ func TestRulesValidation(t *testing.T) {
 		{Loss: map[string]float64{"10.0.0.2": 1.5}},
 		{Loss: map[string]float64{"10.0.0.2": -0.1}},
 		{Loss: map[string]float64{"not-an-ip": 0.5}},
+		{Relay: []string{"n2"}},
+		{Links: []Link{{From: "10.0.0.1", To: "n2", Latency: time.Second}}},
+		{Links: []Link{{From: "10.0.0.1", To: "10.0.0.2", Latency: -time.Second}}},
 	}
 	for _, r := range bad {
-		if _, _, err := r.validate(); err == nil {
+		if _, _, _, err := r.validate(); err == nil {
 			t.Errorf("%+v was accepted", r)
 		}
 	}
-	drop, loss, err := Rules{DropFrom: []string{"10.0.0.3", "10.0.0.2"}, Loss: map[string]float64{"10.0.0.4": 0.25, "10.0.0.5": 0}}.validate()
+	drop, loss, _, err := Rules{DropFrom: []string{"10.0.0.3", "10.0.0.2"}, Loss: map[string]float64{"10.0.0.4": 0.25, "10.0.0.5": 0}}.validate()
 	if err != nil {
 		t.Fatal(err)
 	}
