@@ -19,6 +19,10 @@
     if (D.d[j] < 0) { end[j] = D.end; comp[j] = -1; never.push(j); }
     else { end[j] = acc + D.d[j]; comp[j] = accI + D.c[j]; if (D.d[j] > maxDur) maxDur = D.d[j]; }
   }
+  // Log latencies are computed once: the latency chart needs them for
+  // every op on every redraw.
+  var logLat = new Float32Array(n);
+  for (j = 0; j < n; j++) logLat[j] = Math.log10(Math.max(D.d[j], 10));
   var tEnd = Math.max(D.end, 1);
   var pairOf = new Int32Array(D.maxIndex + 1).fill(-1);
   for (j = 0; j < n; j++) { pairOf[inv[j]] = j; if (comp[j] >= 0) pairOf[comp[j]] = j; }
@@ -51,6 +55,13 @@
     if (a >= 1e6) return trim((us / 1e6).toFixed(a >= 1e8 ? 0 : 3)) + " s";
     if (a >= 1e3) return trim((us / 1e3).toFixed(2)) + " ms";
     return Math.round(us) + " µs";
+  }
+  // fmtTick shows as many decimals as the tick step needs, so ticks 0.5 ms
+  // apart at 60 s do not all read "60.008 s".
+  function fmtTick(us, step) {
+    var unit = us >= 1e6 ? 1e6 : us >= 1e3 ? 1e3 : 1, name = unit === 1e6 ? " s" : unit === 1e3 ? " ms" : " µs";
+    var dec = Math.max(0, Math.min(6, Math.ceil(-Math.log10(step / unit) - 1e-9)));
+    return trim((us / unit).toFixed(dec)) + name;
   }
   function describe(j) {
     var f = D.fs[D.f[j]], k = D.k[j] >= 0 ? D.keys[D.k[j]] : "", v = D.v[j];
@@ -91,7 +102,7 @@
     for (var t = Math.ceil(v.t0 / step) * step; t <= v.t1; t += step) {
       var x = xOf(t, C);
       g.beginPath(); g.moveTo(x, top); g.lineTo(x, C.h); g.stroke();
-      g.fillText(fmtTime(t), x + 2, top + 11);
+      g.fillText(fmtTick(t, step), x + 2, top + 11);
     }
   }
   function drawBands(C, top, labels) {
@@ -197,35 +208,57 @@
     FL.draws++;
   }
 
-  // Latency: density scatter (log scale) plus per-slice p50/p99 lines.
+  // Latency: scatter (log scale) plus per-slice p50/p99 lines. A dense view
+  // is drawn into a pixel buffer rather than with one fillRect per op, and
+  // the quantiles come from per-slice log histograms rather than sorts, so
+  // half a million ops redraw in tens of milliseconds.
+  var RGB = [[59, 130, 196], [217, 72, 143], [232, 163, 23]];
   function drawLatency() {
     var C = L, g = C.g, v = FL.view;
     g.clearRect(0, 0, C.w, C.h);
     var top = AXIS, bottom = C.h - 4, plotH = bottom - top;
-    drawAxis(C, 0); drawBands(C, AXIS, false);
     var range = visibleRange(), lo = range[0], hi = range[1];
     var maxL = 1;
     for (var j = lo; j < hi; j++) if (D.d[j] > maxL) maxL = D.d[j];
-    var lmin = 1, lmax = Math.log10(maxL * 1.2);
-    function yOf(us) { var l = Math.log10(Math.max(us, 10)); return bottom - (l - lmin) / Math.max(lmax - lmin, 1e-9) * plotH; }
-    g.fillStyle = "#555"; g.font = "10px sans-serif";
-    for (var e = 1; e <= lmax; e++) { var yy = yOf(Math.pow(10, e)); g.fillText(fmtTime(Math.pow(10, e)), 2, yy + 3); g.strokeStyle = "#f0f0f0"; g.beginPath(); g.moveTo(GUTTER, yy); g.lineTo(C.w, yy); g.stroke(); }
-    var plotW = Math.ceil(C.w - GUTTER - 6), slices = 60, sl = [];
-    for (var s = 0; s < slices; s++) sl.push([]);
-    var stride = Math.max(1, Math.floor((hi - lo) / 300000)), dot = hi - lo < 3000 ? 3 : 1.5;
-    for (j = lo; j < hi; j += stride) {
-      if (D.d[j] < 0 || start[j] < v.t0) continue;
-      var x = xOf(start[j], C);
-      g.fillStyle = COLORS[D.t[j]];
-      g.fillRect(x - dot / 2, yOf(D.d[j]) - dot / 2, dot, dot);
-      if (D.t[j] === 0) sl[Math.min(slices - 1, Math.floor((start[j] - v.t0) / (v.t1 - v.t0) * slices))].push(D.d[j]);
+    var lmin = 1, lmax = Math.max(Math.log10(maxL * 1.2), 1.5), lspan = lmax - lmin;
+    function yOf(us) { var l = Math.log10(Math.max(us, 10)); return bottom - (l - lmin) / lspan * plotH; }
+    var plotW = Math.ceil(C.w - GUTTER - 6), slices = 60, BINS = 256;
+    var hist = new Uint32Array(slices * BINS), sliceN = new Uint32Array(slices);
+    var span = v.t1 - v.t0, scale = (C.w - GUTTER - 6) / span, dense = hi - lo > 3000;
+    var img = dense ? g.createImageData(C.g.canvas.width, C.g.canvas.height) : null, px = img ? img.data : null, W = img ? img.width : 0;
+    for (j = lo; j < hi; j++) {
+      var d = D.d[j];
+      if (d < 0 || start[j] < v.t0) continue;
+      var t = D.t[j], x = GUTTER + (start[j] - v.t0) * scale, ll = logLat[j], y = bottom - (ll - lmin) / lspan * plotH;
+      if (dense) {
+        var o = (Math.floor(y * dpr) * W + Math.floor(x * dpr)) * 4, c = RGB[t];
+        if (o >= 0 && o + 4 * W + 8 <= px.length) {
+          px[o] = px[o + 4] = px[o + 4 * W] = px[o + 4 * W + 4] = c[0];
+          px[o + 1] = px[o + 5] = px[o + 4 * W + 1] = px[o + 4 * W + 5] = c[1];
+          px[o + 2] = px[o + 6] = px[o + 4 * W + 2] = px[o + 4 * W + 6] = c[2];
+          px[o + 3] = px[o + 7] = px[o + 4 * W + 3] = px[o + 4 * W + 7] = 210;
+        }
+      } else {
+        g.fillStyle = COLORS[t];
+        g.fillRect(x - 1.5, y - 1.5, 3, 3);
+      }
+      if (t === 0) {
+        var sIdx = Math.min(slices - 1, Math.floor((start[j] - v.t0) / span * slices));
+        var b = Math.min(BINS - 1, Math.max(0, Math.floor((ll - lmin) / lspan * BINS)));
+        hist[sIdx * BINS + b]++; sliceN[sIdx]++;
+      }
     }
+    if (dense) g.putImageData(img, 0, 0); // first: it replaces pixels rather than blending
+    drawAxis(C, 0); drawBands(C, AXIS, false);
+    g.fillStyle = "#555"; g.font = "10px sans-serif"; g.strokeStyle = "#e8e8e8";
+    for (var e = 1; e <= lmax; e++) { var yy = yOf(Math.pow(10, e)); g.fillText(fmtTime(Math.pow(10, e)), 2, yy + 3); g.beginPath(); g.moveTo(GUTTER, yy); g.lineTo(C.w, yy); g.stroke(); }
     [[0.5, "#1a7f37"], [0.99, "#c62828"]].forEach(function (q) {
       g.strokeStyle = q[1]; g.lineWidth = 1.5; g.beginPath(); var first = true;
       for (var s = 0; s < slices; s++) {
-        var a = sl[s]; if (!a.length) continue;
-        a.sort(function (p, q) { return p - q; });
-        var x = GUTTER + (s + 0.5) / slices * plotW, y = yOf(a[Math.floor(q[0] * (a.length - 1))]);
+        if (!sliceN[s]) continue;
+        var want = q[0] * sliceN[s], seen = 0, b = 0;
+        for (; b < BINS; b++) { seen += hist[s * BINS + b]; if (seen >= want) break; }
+        var x = GUTTER + (s + 0.5) / slices * plotW, y = bottom - (b + 0.5) / BINS * plotH;
         if (first) g.moveTo(x, y); else g.lineTo(x, y); first = false;
       }
       g.stroke(); g.lineWidth = 1;
@@ -268,7 +301,12 @@
     pending = true;
     requestAnimationFrame(function () { pending = false; drawAll(); });
   }
-  function drawAll() { drawTimeline(); drawLatency(); drawThroughput(); }
+  function drawAll() {
+    var t0 = performance.now(); drawTimeline();
+    var t1 = performance.now(); drawLatency();
+    var t2 = performance.now(); drawThroughput();
+    FL.timing = { timeline: t1 - t0, latency: t2 - t1, throughput: performance.now() - t2 };
+  }
   function setView(t0, t1) {
     var span = Math.max(t1 - t0, 5);
     if (span >= tEnd) { t0 = 0; t1 = tEnd; }
@@ -397,6 +435,7 @@
   });
   window.addEventListener("resize", function () { layout(); redraw(); });
 
+  FL.draw = drawAll; // synchronous redraw, for measuring and for tests
   layout();
   drawAll();
   FL.ready = true;
