@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -381,4 +382,45 @@ func TestReportOfEmptyAndNemesisOnlyHistories(t *testing.T) {
 			t.Error("a run without clock faults carries the clock note")
 		}
 	}
+}
+
+// BenchmarkReportFile1M is what `faultline check` pays for the report of a
+// one-million-event run: reading history.jsonl, results.json and test.json,
+// and writing report.html to disk.
+func BenchmarkReportFile1M(b *testing.B) {
+	dir := b.TempDir()
+	h := genHistory(1_000_000, 10, 9)
+	f, err := os.Create(filepath.Join(dir, HistoryFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bw := bufio.NewWriter(f)
+	jw := NewJSONLWriter(bw)
+	for _, op := range h {
+		if err := jw.Write(op); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	if err := os.WriteFile(filepath.Join(dir, SpecFile), testSpec, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := WriteJSON(filepath.Join(dir, SummaryFile), failingSummary(h)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := WriteReportFile(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	st, err := os.Stat(filepath.Join(dir, ReportFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(st.Size())/1e6, "MB")
 }
