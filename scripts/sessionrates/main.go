@@ -11,7 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/faultline/faultline/checkers"
@@ -37,7 +39,19 @@ func main() {
 	n := flag.Int("n", 10, "runs per row and nemesis")
 	limit := flag.Duration("time-limit", 5*time.Second, "main phase of each run")
 	store := flag.String("store", "", "where runs go (default: a temporary directory)")
+	binary := flag.String("binary", "", "the faultline binary the nodes run (default: built from ./cmd/faultline)")
 	flag.Parse()
+	if *binary == "" {
+		dir, _ := os.MkdirTemp("", "faultline-bin")
+		defer os.RemoveAll(dir)
+		*binary = filepath.Join(dir, "faultline")
+		build := exec.Command("go", "build", "-o", *binary, "./cmd/faultline")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building faultline (run from the repository root):", err)
+			os.Exit(255)
+		}
+	}
 	if *store == "" {
 		*store, _ = os.MkdirTemp("", "faultline-sessionrates")
 	}
@@ -56,6 +70,8 @@ func main() {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(254)
 				}
+				// This program is not faultline, so the nodes need the real binary.
+				test.Cluster.Binary = *binary
 				out, err := harness.Run(ctx, test, harness.RunOptions{Store: *store, Quiesce: time.Second})
 				if err != nil || out.Interrupted {
 					fmt.Fprintln(os.Stderr, "run failed:", err)
