@@ -26,7 +26,7 @@ import (
 	"github.com/faultline/faultline/results"
 )
 
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -42,7 +42,7 @@ func chromium(t *testing.T) string {
 
 // artifacts is where screenshots and the pages go: $FAULTLINE_ARTIFACTS,
 // or a folder under the system temp dir, since t.TempDir is deleted.
-func artifacts(t *testing.T) string {
+func artifacts(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("FAULTLINE_ARTIFACTS")
 	if base == "" {
@@ -59,7 +59,7 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	path := chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -152,7 +152,7 @@ func genHistory(events, procs int) history.History {
 
 // failingRun writes a report for a history whose linearizability checker
 // found two anomalies, and returns its path and the anomalies' ops.
-func failingRun(t *testing.T, dir string, events int) (string, []int) {
+func failingRun(t testing.TB, dir string, events int) (string, []int) {
 	t.Helper()
 	h := genHistory(events, 5)
 	var reads []int
@@ -205,7 +205,7 @@ func availabilityWindows(n int) []any {
 	return out
 }
 
-func screenshot(t *testing.T, ctx context.Context, path string) {
+func screenshot(t testing.TB, ctx context.Context, path string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -217,7 +217,7 @@ func screenshot(t *testing.T, ctx context.Context, path string) {
 	t.Logf("screenshot: %s", path)
 }
 
-func eval[T any](t *testing.T, ctx context.Context, js string) T {
+func eval[T any](t testing.TB, ctx context.Context, js string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	if err != nil {
@@ -249,7 +249,7 @@ const stateJS = `(() => {
     Detail: document.getElementById('op-detail').textContent};
 })()`
 
-func open(t *testing.T, ctx context.Context, path string) {
+func open(t testing.TB, ctx context.Context, path string) {
 	t.Helper()
 	err := chromedp.Do(ctx,
 		chromedp.Navigate("file://"+path),
@@ -443,4 +443,31 @@ func TestReportOfEmptyHistoryLoads(t *testing.T) {
 			t.Errorf("%s: %+v", name, s)
 		}
 	}
+}
+
+// BenchmarkReportInBrowser1M opens the report of a one-million-event
+// history and reports how long the page takes to become interactive, and
+// how long one synchronous redraw of the timeline and both charts takes at
+// whole-run zoom (where every op is aggregated) and zoomed onto one op.
+func BenchmarkReportInBrowser1M(b *testing.B) {
+	ctx := browser(b)
+	dir := artifacts(b)
+	path, ops := failingRun(b, dir, 1_000_000)
+	var ready, whole, zoomed time.Duration
+	for b.Loop() {
+		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+			b.Fatal(err)
+		}
+		began := time.Now()
+		open(b, ctx, path)
+		ready += time.Since(began)
+		ms := eval[float64](b, ctx, `(() => { const F = window.faultline; F.view = {t0: 0, t1: 1e15}; const x = performance.now(); F.draw(); return performance.now() - x; })()`)
+		whole += time.Duration(ms * float64(time.Millisecond))
+		ms = eval[float64](b, ctx, fmt.Sprintf(`(() => { const F = window.faultline; F.jump(%d); const x = performance.now(); F.draw(); return performance.now() - x; })()`, ops[0]))
+		zoomed += time.Duration(ms * float64(time.Millisecond))
+	}
+	n := float64(b.N)
+	b.ReportMetric(ready.Seconds()/n, "s-to-ready")
+	b.ReportMetric(float64(whole.Milliseconds())/n, "ms-redraw-whole")
+	b.ReportMetric(float64(zoomed.Microseconds())/n/1000, "ms-redraw-zoomed")
 }
