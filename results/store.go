@@ -31,11 +31,29 @@ func NewRunDir(store, test string, now time.Time) (string, error) {
 	if name == "" || name == "." || name == ".." {
 		return "", fmt.Errorf("test name %q cannot name a directory: use letters, digits, '.', '_' or '-'", test)
 	}
-	dir := filepath.Join(store, name, now.UTC().Format(timestampLayout))
-	if err := os.MkdirAll(filepath.Join(dir, NodesDir), 0o755); err != nil {
+	parent := filepath.Join(store, name)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("creating run directory: %w", err)
 	}
-	return dir, nil
+	// Two runs of one test started in the same millisecond (a matrix with
+	// --parallel) must not share a directory: Mkdir fails on an existing one.
+	for i := 0; ; i++ {
+		dir := filepath.Join(parent, now.UTC().Format(timestampLayout))
+		if i > 0 {
+			dir += fmt.Sprintf("-%d", i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err == nil {
+			err = os.Mkdir(filepath.Join(dir, NodesDir), 0o755)
+		}
+		if err != nil {
+			return "", fmt.Errorf("creating run directory: %w", err)
+		}
+		return dir, nil
+	}
 }
 
 // MarkLatest points store/<test>/latest and store/latest at dir.
