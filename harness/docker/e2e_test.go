@@ -16,6 +16,7 @@ import (
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
 	"github.com/faultline/faultline/harness/docker"
+	"github.com/faultline/faultline/harness/history"
 )
 
 var (
@@ -82,6 +83,12 @@ func runDocker(t *testing.T, spec harness.Spec) *harness.Outcome {
 		t.Fatalf("run: %v", err)
 	}
 	assertNoFaultlineContainers(t, out.Dir)
+	for _, r := range out.Summary.Results {
+		if r.Valid != checkers.True {
+			t.Logf("checker %s: valid=%v %s (%d anomalies)", r.Checker, r.Valid, r.Error, len(r.Anomalies))
+		}
+	}
+	t.Logf("ops: %+v", out.Summary.Ops)
 	return out
 }
 
@@ -118,6 +125,31 @@ func assertNoFaultlineContainers(t *testing.T, dir string) {
 	}
 }
 
+// assertFaultsCarriedOut fails t if a nemesis operation failed on the
+// cluster, or if one of the wanted fault kinds never completed: a verdict
+// under faults that were not injected proves nothing.
+func assertFaultsCarriedOut(t *testing.T, h history.History, want ...string) {
+	t.Helper()
+	done := map[string]bool{}
+	for _, op := range h {
+		if op.IsClient() || op.Type == history.Invoke {
+			continue
+		}
+		if m, ok := op.Value.(map[string]any); ok && m["failed"] != nil {
+			t.Errorf("nemesis op %d %s failed on Docker: %v", op.Index, op.F, m["failed"])
+		}
+		if op.Error != "" {
+			t.Errorf("nemesis op %d %s: %s", op.Index, op.F, op.Error)
+		}
+		done[op.F] = true
+	}
+	for _, f := range want {
+		if !done[f] {
+			t.Errorf("no %s completed during the run", f)
+		}
+	}
+}
+
 func TestE2EKVSyncStaysLinearizableUnderFaults(t *testing.T) {
 	out := runDocker(t, harness.Spec{
 		Name: "docker-kv-sync", Target: "kv", Workload: "register",
@@ -126,6 +158,7 @@ func TestE2EKVSyncStaysLinearizableUnderFaults(t *testing.T) {
 		Nemesis:         []string{"partition", "kill", "pause"},
 		NemesisInterval: harness.Duration(3 * time.Second),
 	})
+	assertFaultsCarriedOut(t, out.History, "start-partition", "start-kill", "start-pause")
 	if out.Summary.Valid != checkers.True {
 		t.Errorf("kv sync on Docker under partitions, kills and pauses: valid = %v, want true; run in %s", out.Summary.Valid, out.Dir)
 	}
@@ -134,6 +167,21 @@ func TestE2EKVSyncStaysLinearizableUnderFaults(t *testing.T) {
 	}
 	if out.Summary.Ops.OK == 0 {
 		t.Errorf("no operation succeeded")
+	}
+}
+
+func TestE2ELatencyFaultsAreCarriedOut(t *testing.T) {
+	out := runDocker(t, harness.Spec{
+		Name: "docker-kv-latency", Target: "kv", Workload: "register",
+		Nodes: 3, Concurrency: 6, Rate: 50, Keys: 2, OpsPerKey: 100, Seed: 3,
+		TimeLimit:       harness.Duration(8 * time.Second),
+		Nemesis:         []string{"latency"},
+		NemesisInterval: harness.Duration(2 * time.Second),
+	})
+	assertFaultsCarriedOut(t, out.History, "start-latency", "stop-latency")
+	// Slow links make a correct system slow, never wrong.
+	if out.Summary.Valid == checkers.False {
+		t.Errorf("kv sync under latency on Docker was flagged; run in %s", out.Dir)
 	}
 }
 
