@@ -56,6 +56,17 @@ const defaultHealthTimeout = 30 * time.Second
 // paused, drop rules stay in force while the node is SIGKILLed, restarted
 // (its address and namespace survive) or frozen, which an endpoint in the
 // node process itself could not offer.
+//
+// Faults: a partition drops, in the receiver's namespace, every packet from
+// the senders its grudge names (new and established connections alike;
+// one-way cuts stay one-way at the packet level); loss drops that share of
+// the sender's packets to one peer; latency and jitter hold each chunk of
+// bytes in the holder's relay, which nftables makes every node-to-node TCP
+// connection pass from the start (the kernels here lack sch_netem); kill is
+// the engine's SIGKILL and start restarts the same container on its own
+// filesystem, /data included; pause is the engine's cgroup freezer; a clock
+// fault is posted to the node's /admin/clock, because containers share the
+// host's clock.
 type Runtime struct {
 	// Binary overrides ClusterSpec.Binary when set.
 	Binary string
