@@ -368,14 +368,18 @@ func TestAdapterAgainstSyncKV(t *testing.T) {
 
 func TestWritesFindThePrimaryAfterFailover(t *testing.T) {
 	cl, srvs := startKV(t, 3, map[string]string{"failover": "on", "lease": "1h"})
-	// Move the primary to n3 by jumping its clock past the lease.
-	srvs["n3"].Clock().Set(harness.ClockFault{Offset: 2 * time.Hour})
-	deadline := time.Now().Add(5 * time.Second)
-	for srvs["n1"].Status().Primary != "n3" || srvs["n2"].Status().Primary != "n3" {
+	// Move the primary to n3 by jumping its clock past the lease. A
+	// heartbeat that lands just after a jump resets n3's silence (correctly),
+	// so keep jumping further until n3 has promoted itself.
+	deadline := time.Now().Add(20 * time.Second) // generous: a loaded CI machine
+	for jump := 1; srvs["n1"].Status().Primary != "n3" || srvs["n2"].Status().Primary != "n3"; jump++ {
 		if time.Now().After(deadline) {
-			t.Fatal("n3 did not take over")
+			t.Fatalf("n3 did not take over: n1 %+v, n2 %+v, n3 %+v", srvs["n1"].Status(), srvs["n2"].Status(), srvs["n3"].Status())
 		}
-		time.Sleep(10 * time.Millisecond)
+		if srvs["n3"].Status().Role != kv.RolePrimary {
+			srvs["n3"].Clock().Set(harness.ClockFault{Offset: time.Duration(jump) * 2 * time.Hour})
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	c := client(t, cl, nil, 0)
 	got := invoke(c, history.Op{F: "write", Key: "k", Value: int64(1)})
