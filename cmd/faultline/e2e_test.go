@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/internal/leakcheck"
+	"github.com/faultline/faultline/internal/testbin"
 	"github.com/faultline/faultline/results"
 )
 
@@ -21,22 +21,7 @@ import (
 // tests run it exactly as a user would, nodes and all.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "faultline-e2e-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "faultline")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building faultline:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, ".", &binary) }
 
 // faultline runs the binary and returns its combined output and exit code.
 func faultline(t *testing.T, args ...string) (string, int) {

@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/local"
 	"github.com/faultline/faultline/internal/leakcheck"
+	"github.com/faultline/faultline/internal/testbin"
 	"github.com/faultline/faultline/targets/clock"
 	"github.com/faultline/faultline/targets/kv"
 )
@@ -27,22 +26,7 @@ var binary string
 
 // TestMain builds the real faultline binary: these tests start real nodes
 // and prove each fault by its effect on them.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "faultline-local-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "faultline")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/faultline")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building faultline:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, "../../cmd/faultline", &binary) }
 
 type testCluster struct {
 	*local.Cluster
