@@ -67,17 +67,7 @@ func Summarize(name string, spec any, h history.History, rs []checkers.Result, s
 		s.Spec = b
 	}
 	for _, op := range h {
-		switch {
-		case op.Type == history.Invoke:
-		case !op.IsClient():
-			s.Ops.Nemesis++
-		case op.Type == history.OK:
-			s.Ops.OK++
-		case op.Type == history.Fail:
-			s.Ops.Fail++
-		case op.Type == history.Info:
-			s.Ops.Info++
-		}
+		s.Ops.Add(op)
 	}
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/results"
 )
 
 // flushEvery bounds how much of the history a killed harness can lose.
@@ -25,15 +26,10 @@ type Recorder struct {
 	w      *bufio.Writer
 	enc    *json.Encoder
 	h      history.History
-	counts Counts
+	counts results.Counts
 	err    error
 	stop   chan struct{}
 	done   chan struct{}
-}
-
-// Counts tallies completed operations by type.
-type Counts struct {
-	OK, Fail, Info, Nemesis int
 }
 
 // NewRecorder creates path and starts flushing it every 100 ms. start is
@@ -79,17 +75,7 @@ func (r *Recorder) Record(op history.Op) history.Op {
 		op.Time = r.h[n-1].Time // monotonic already; this guards a coarse clock
 	}
 	r.h = append(r.h, op)
-	switch {
-	case op.Type == history.Invoke:
-	case !op.IsClient():
-		r.counts.Nemesis++
-	case op.Type == history.OK:
-		r.counts.OK++
-	case op.Type == history.Fail:
-		r.counts.Fail++
-	case op.Type == history.Info:
-		r.counts.Info++
-	}
+	r.counts.Add(op)
 	if r.err == nil {
 		r.err = r.enc.Encode(op)
 	}
@@ -97,7 +83,7 @@ func (r *Recorder) Record(op history.Op) history.Op {
 }
 
 // Counts returns the tallies so far.
-func (r *Recorder) Counts() Counts {
+func (r *Recorder) Counts() results.Counts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.counts

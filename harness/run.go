@@ -33,7 +33,7 @@ type RunOptions struct {
 type Progress struct {
 	Phase   string
 	Elapsed time.Duration
-	Counts  Counts
+	Counts  results.Counts
 	Fault   string // the nemesis's current fault, "" when healthy
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/harness/history"
 )
 
 // Summary is the content of results.json: the run's verdict and every
@@ -30,3 +31,21 @@ type Counts struct {
 	Info    int `json:"info"`
 	Nemesis int `json:"nemesis"` // nemesis operations completed
 }
+
+// Add counts op if it is a completion.
+func (c *Counts) Add(op history.Op) {
+	switch {
+	case op.Type == history.Invoke:
+	case !op.IsClient():
+		c.Nemesis++
+	case op.Type == history.OK:
+		c.OK++
+	case op.Type == history.Fail:
+		c.Fail++
+	case op.Type == history.Info:
+		c.Info++
+	}
+}
+
+// Client returns the number of completed client operations.
+func (c Counts) Client() int { return c.OK + c.Fail + c.Info }

@@ -41,7 +41,7 @@ func (p *progress) update(s harness.Progress) {
 	if !p.tty && dt < plainEvery {
 		return
 	}
-	rate := float64(total(s.Counts)-total(p.last.Counts)) / dt.Seconds()
+	rate := float64(s.Counts.Client()-p.last.Counts.Client()) / dt.Seconds()
 	fault := ""
 	if s.Fault != "" {
 		fault = "  fault: " + s.Fault
@@ -56,8 +56,6 @@ func (p *progress) update(s harness.Progress) {
 	}
 	p.last = s
 }
-
-func total(c harness.Counts) int { return c.OK + c.Fail + c.Info }
 
 // lineWriter returns a writer for phase lines that does not garble the
 // live line.

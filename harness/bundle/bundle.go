@@ -7,6 +7,7 @@ package bundle
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/faultline/faultline/checkers"
@@ -36,7 +37,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, specErr("%v (see 'faultline list')", err)
 	}
-	if !contains(cfg.Workloads, spec.Workload) {
+	if !slices.Contains(cfg.Workloads, spec.Workload) {
 		return harness.Test{}, specErr("target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
@@ -121,13 +122,4 @@ func runtime(name string) (harness.Runtime, error) {
 		return docker.Runtime{}, nil
 	}
 	return nil, specErr("unknown runtime %q (known: %s)", name, strings.Join(Runtimes, ", "))
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
