@@ -88,4 +88,8 @@ type ClusterSpec struct {
 	Binary string            // the faultline binary; "" means this executable
 	// HealthTimeout bounds the wait for each node to come up.
 	HealthTimeout time.Duration
+	// PartitionClients places every client beside a node, so that
+	// partitions cut it off from the nodes its node is cut off from. The
+	// runtime's clusters must then implement ClientSites.
+	PartitionClients bool
 }

@@ -99,6 +99,13 @@ func Run(ctx context.Context, t Test, o RunOptions) (out *Outcome, err error) {
 			}
 		}()
 		r.phase("cluster up in %s", time.Since(began).Round(time.Millisecond))
+		if cs.PartitionClients {
+			sites, ok := c.(ClientSites)
+			if !ok {
+				return out, fmt.Errorf("the %s runtime cannot partition clients; run without --partition-clients", t.Runtime.Name())
+			}
+			r.sites = sites
+		}
 	}
 
 	stopProgress := r.reportProgress()
@@ -140,6 +147,8 @@ func (t Test) validate() error {
 		return fmt.Errorf("test %q has no workload", t.Spec.Name)
 	case t.Spec.Concurrency < 1:
 		return fmt.Errorf("test %q: concurrency must be at least 1, got %d", t.Spec.Name, t.Spec.Concurrency)
+	case t.Cluster.PartitionClients && t.Runtime == nil:
+		return fmt.Errorf("test %q: clients can only be partitioned from nodes the harness runs (a runtime); drop partition_clients", t.Spec.Name)
 	case t.Spec.TimeLimit <= 0:
 		return fmt.Errorf("test %q: time limit must be positive, got %s", t.Spec.Name, time.Duration(t.Spec.TimeLimit))
 	}
@@ -155,6 +164,7 @@ type run struct {
 	started time.Time
 	rec     *Recorder
 	cluster Cluster
+	sites   ClientSites // set when clients are partitioned too
 	groups  *keyGroups
 
 	mu       sync.Mutex

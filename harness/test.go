@@ -77,7 +77,10 @@ type Spec struct {
 	Runtime         string            `json:"runtime" yaml:"runtime"`
 	Nemesis         []string          `json:"nemesis,omitempty" yaml:"nemesis"`
 	NemesisInterval Duration          `json:"nemesis_interval,omitempty" yaml:"nemesis_interval"`
-	CheckTimeout    Duration          `json:"check_timeout,omitempty" yaml:"check_timeout"`
+	// PartitionClients places each client beside a node (worker w beside
+	// the w-th node, round robin), so partitions cut clients off too.
+	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`
+	CheckTimeout     Duration `json:"check_timeout,omitempty" yaml:"check_timeout"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("20s").

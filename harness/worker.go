@@ -17,6 +17,7 @@ func (r *run) worker(ctx, mctx context.Context, w int, groups *keyGroups, lim *l
 	conc := r.t.Spec.Concurrency
 	proc := history.Process(w)
 	rng := r.rng(uint64(w))
+	cluster := r.clientCluster(w)
 	var client Client
 	defer func() {
 		if client != nil {
@@ -25,7 +26,7 @@ func (r *run) worker(ctx, mctx context.Context, w int, groups *keyGroups, lim *l
 	}()
 	for lim.wait(mctx) == nil {
 		if client == nil {
-			c, err := r.t.Client(ctx, r.cluster, proc)
+			c, err := r.t.Client(ctx, cluster, proc)
 			if err != nil {
 				r.phase("process %s: opening a client: %v (retrying)", proc, err)
 				sleep(mctx, 100*time.Millisecond)
@@ -63,6 +64,17 @@ func (r *run) invoke(ctx context.Context, c Client, op history.Op) (done history
 		done = r.rec.Record(done)
 	}()
 	return c.Invoke(ctx, inv)
+}
+
+// clientCluster is the cluster as worker w's clients see it: with
+// partitioned clients, from beside the node the worker is placed at (round
+// robin), and otherwise from the harness, which every partition spares.
+func (r *run) clientCluster(w int) Cluster {
+	if r.sites == nil || r.cluster == nil {
+		return r.cluster
+	}
+	nodes := r.cluster.Nodes()
+	return beside(r.cluster, r.sites, nodes[w%len(nodes)])
 }
 
 func (r *run) noteProcess(p history.Process) {

@@ -18,7 +18,7 @@ const (
 )
 
 var kindDocs = []Info{
-	{KindPartition, "cut the network into a grudge of one of the partition shapes, then heal it"},
+	{KindPartition, "cut the network into a grudge of one of the partition shapes, then heal it (clients too with --partition-clients)"},
 	{KindKill, "SIGKILL a target's nodes, then restart them on their own data"},
 	{KindPause, "SIGSTOP a target's nodes, then SIGCONT them"},
 	{KindClock, "offset (and optionally drift) the process-level clocks of a target's nodes, then reset them"},

@@ -271,7 +271,7 @@ func (v *reportView) readSpec(spec json.RawMessage) error {
 		v.Seed = fmt.Sprint(s)
 	}
 	order := []string{"name", "target", "target_opts", "workload", "nodes", "concurrency", "rate",
-		"time_limit", "keys", "ops_per_key", "seed", "runtime", "nemesis", "nemesis_interval", "check_timeout"}
+		"time_limit", "keys", "ops_per_key", "seed", "runtime", "nemesis", "nemesis_interval", "partition_clients", "check_timeout"}
 	seen := map[string]bool{}
 	add := func(k string) {
 		if val, ok := m[k]; ok && !seen[k] {

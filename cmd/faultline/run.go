@@ -34,6 +34,7 @@ type runFlags struct {
 	runtime     string
 	nemesis     string
 	interval    time.Duration
+	partClients bool
 	checkTime   time.Duration
 	quiesce     time.Duration
 }
@@ -62,7 +63,10 @@ The nemesis schedule: --nemesis names the fault kinds (partition, kill, pause,
 clock, latency; "all"; or "none"). Every --nemesis-interval (jittered ±25%
 from the seed) the nemesis starts a fault, and at the next tick stops it,
 taking the kinds in turn; targets and partition shapes are drawn from --seed,
-so a seed repeats a run's schedule. After the time limit a final phase always
+so a seed repeats a run's schedule. Partitions cut node-to-node links; the
+clients sit beside the harness, which every partition spares, unless
+--partition-clients places client i beside node i (round robin), cut off from
+whatever its node is cut off from. After the time limit a final phase always
 heals every fault, restarts and resumes every node, resets clocks, waits for
 recovery, and reads every key on every node.
 
@@ -71,7 +75,8 @@ on the command line override it.`,
 		Example: `  faultline run
   faultline run --target kv-async --time-limit 30s
   faultline run --target kv --target-opt reads=any --nemesis partition,kill
-  faultline run --workload list-append --target kv-async-token --seed 42`,
+  faultline run --workload list-append --target kv-async-token --seed 42
+  faultline run --target kv-async-failover --nemesis partition --partition-clients`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := f.spec(cmd)
@@ -98,6 +103,7 @@ on the command line override it.`,
 	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1) or docker (containers through testcontainers-go)")
 	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
 	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
+	fl.BoolVar(&f.partClients, "partition-clients", false, "place each client beside a node, so partitions cut clients off as well as nodes")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
 	return cmd
@@ -115,7 +121,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, check_timeout)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -151,6 +157,9 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	}
 	if set("nemesis-interval") {
 		s.NemesisInterval = harness.Duration(f.interval)
+	}
+	if set("partition-clients") {
+		s.PartitionClients = f.partClients
 	}
 	if set("check-timeout") {
 		s.CheckTimeout = harness.Duration(f.checkTime)

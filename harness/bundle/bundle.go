@@ -71,7 +71,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	return harness.Test{
 		Spec:     spec,
 		Runtime:  rt,
-		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts},
+		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients},
 		Client:   client,
 		Workload: workload,
 		Nemesis:  nem,

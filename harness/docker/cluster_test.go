@@ -16,8 +16,9 @@ import (
 )
 
 // startCluster starts a stand-in cluster of n nodes and registers a cleanup
-// that closes it and checks that nothing of it is left in the engine.
-func startCluster(t *testing.T, n int) *Cluster {
+// that closes it and checks that nothing of it is left in the engine. edit,
+// if given, changes the spec before the start.
+func startCluster(t *testing.T, n int, edit ...func(*harness.ClusterSpec)) *Cluster {
 	t.Helper()
 	needEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -26,10 +27,14 @@ func startCluster(t *testing.T, n int) *Cluster {
 	for i := 1; i <= n; i++ {
 		ids = append(ids, fmt.Sprintf("n%d", i))
 	}
-	hc, err := Runtime{}.Start(ctx, harness.ClusterSpec{
+	spec := harness.ClusterSpec{
 		System: "standin", Nodes: ids, Dir: t.TempDir(), Binary: standin,
 		Opts: map[string]string{"mode": "test"}, HealthTimeout: 30 * time.Second,
-	})
+	}
+	for _, e := range edit {
+		e(&spec)
+	}
+	hc, err := Runtime{}.Start(ctx, spec)
 	if err != nil {
 		t.Fatalf("start cluster: %v", err)
 	}

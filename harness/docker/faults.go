@@ -15,7 +15,8 @@ import (
 
 // Partition replaces the grudge: each node's namespace drops, on arrival,
 // the packets of the nodes its grudge names (new and established
-// connections alike), and no others. Clients on the host are never cut.
+// connections alike), and no others. Clients on the host are cut only when
+// they are partitioned too, by the host-side proxies of ClientAddr.
 func (c *Cluster) Partition(ctx context.Context, g harness.Grudge) error {
 	for to, froms := range g {
 		if _, err := c.node(to); err != nil {
@@ -32,6 +33,9 @@ func (c *Cluster) Partition(ctx context.Context, g harness.Grudge) error {
 	c.mu.Unlock()
 	if err := c.pushRules(ctx); err != nil {
 		return fmt.Errorf("partition: %w", err)
+	}
+	if c.clients != nil {
+		c.clients.SetGrudge(g)
 	}
 	return nil
 }

@@ -222,6 +222,9 @@ func (c *Cluster) Heal(ctx context.Context) error {
 	if err := c.pushRules(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	if c.clients != nil {
+		c.clients.SetGrudge(nil)
+	}
 	for _, id := range paused {
 		if err := c.Resume(ctx, id); err != nil {
 			errs = append(errs, err)
@@ -305,8 +308,12 @@ func (c *Cluster) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 		defer cancel()
+		if c.clients != nil {
+			c.closeErr = c.clients.Close()
+		}
 		c.saveLogs(ctx)
-		_, c.closeErr = removeLabelled(ctx, c.cli, LabelRun+"="+c.run)
+		_, err := removeLabelled(ctx, c.cli, LabelRun+"="+c.run)
+		c.closeErr = errors.Join(c.closeErr, err)
 		if err := c.cli.Close(); err != nil && c.closeErr == nil {
 			c.closeErr = fmt.Errorf("close Docker client: %w", err)
 		}

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/harness/netproxy"
 )
 
 // Ports inside every node's network namespace. Each node has a namespace
@@ -122,6 +123,15 @@ func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (harness.C
 	if err := c.start(ctx); err != nil {
 		c.saveLogs(context.WithoutCancel(ctx))
 		return nil, errors.Join(err, c.Close(ctx))
+	}
+	if spec.PartitionClients {
+		addrs := map[string]string{}
+		for id, n := range c.nodes {
+			addrs[id] = n.addr
+		}
+		if c.clients, err = netproxy.NewClientMesh(addrs); err != nil {
+			return nil, errors.Join(fmt.Errorf("docker runtime: starting client proxies: %w", err), c.Close(ctx))
+		}
 	}
 	return c, nil
 }
@@ -334,6 +344,10 @@ type Cluster struct {
 	network string
 	host    string
 	nodes   map[string]*node
+	// clients are host-side proxies that put partitioned clients beside
+	// nodes: the engine's rules cut node links inside the namespaces, but
+	// clients run on the host, outside every namespace.
+	clients *netproxy.Mesh
 
 	mu      sync.Mutex // guards the fault state below
 	grudge  harness.Grudge
@@ -346,7 +360,10 @@ type Cluster struct {
 	closeErr  error
 }
 
-var _ harness.Cluster = (*Cluster)(nil)
+var (
+	_ harness.Cluster     = (*Cluster)(nil)
+	_ harness.ClientSites = (*Cluster)(nil)
+)
 
 // Run is the id that names this cluster's containers and labels them.
 func (c *Cluster) Run() string { return c.run }
@@ -363,6 +380,16 @@ func (c *Cluster) Addr(node string) string {
 		return n.addr
 	}
 	return ""
+}
+
+// ClientAddr returns the host-side proxy through which a client beside node
+// home reaches node, or "" unless the cluster was started with
+// PartitionClients.
+func (c *Cluster) ClientAddr(home, node string) string {
+	if c.clients == nil {
+		return ""
+	}
+	return c.clients.Addr(home, node)
 }
 
 // IP returns node's address on the test network, as its peers see it.

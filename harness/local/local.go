@@ -34,10 +34,11 @@ func (Runtime) Name() string { return "local" }
 
 // Cluster is a running local cluster. It implements harness.Cluster.
 type Cluster struct {
-	spec   harness.ClusterSpec
-	binary string
-	mesh   *netproxy.Mesh
-	http   *http.Client
+	spec    harness.ClusterSpec
+	binary  string
+	mesh    *netproxy.Mesh // node-to-node links
+	clients *netproxy.Mesh // client-to-node links, when clients are partitioned too
+	http    *http.Client
 
 	mu    sync.Mutex
 	nodes map[string]*node
@@ -45,6 +46,8 @@ type Cluster struct {
 	clock map[string]bool // nodes with a clock fault set
 	links map[[2]string]bool
 }
+
+var _ harness.ClientSites = (*Cluster)(nil)
 
 // Start launches every node of spec and waits until all are healthy. On
 // failure nothing it started is left running.
@@ -82,6 +85,11 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 			c.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	if spec.PartitionClients {
+		if c.clients, err = netproxy.NewClientMesh(listen); err != nil {
+			return nil, fmt.Errorf("local runtime: starting client proxies: %w", err)
+		}
+	}
 	for _, id := range c.order {
 		n := &node{id: id, addr: listen[id], dir: filepath.Join(spec.Dir, "data", id),
 			log: filepath.Join(spec.Dir, results.NodesDir, id+".log")}
@@ -136,12 +144,31 @@ func freeAddr() (string, error) {
 // Nodes returns the node ids in order.
 func (c *Cluster) Nodes() []string { return append([]string(nil), c.order...) }
 
-// Addr returns the node's own listen address: clients are not proxied.
+// Addr returns the node's own listen address, which no partition cuts: the
+// harness and unpartitioned clients use it.
 func (c *Cluster) Addr(id string) string {
 	if n := c.nodes[id]; n != nil {
 		return n.addr
 	}
 	return ""
+}
+
+// ClientAddr returns the proxy through which a client beside node home
+// reaches node id, or "" unless the cluster was started with
+// PartitionClients.
+func (c *Cluster) ClientAddr(home, id string) string {
+	if c.clients == nil {
+		return ""
+	}
+	return c.clients.Addr(home, id)
+}
+
+// meshes returns the proxy meshes that partitions act on.
+func (c *Cluster) meshes() []*netproxy.Mesh {
+	if c.clients == nil {
+		return []*netproxy.Mesh{c.mesh}
+	}
+	return []*netproxy.Mesh{c.mesh, c.clients}
 }
 
 // LogPath returns the node's log file.
@@ -235,11 +262,14 @@ func (c *Cluster) Partition(ctx context.Context, g harness.Grudge) error {
 			}
 		}
 	}
-	c.mesh.SetGrudge(g)
+	for _, m := range c.meshes() {
+		m.SetGrudge(g)
+	}
 	return nil
 }
 
-// SetLink degrades the link from one node to another.
+// SetLink degrades the link from one node to another. Clients, even
+// partitioned ones, are cut by partitions only.
 func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFault) error {
 	if _, err := c.node(from); err != nil {
 		return err
@@ -271,15 +301,17 @@ func (c *Cluster) SetClock(ctx context.Context, id string, f harness.ClockFault)
 
 // Heal undoes every fault and waits until every node is healthy.
 func (c *Cluster) Heal(ctx context.Context) error {
-	c.mesh.SetGrudge(nil)
+	for _, m := range c.meshes() {
+		m.SetGrudge(nil)
+	}
 	var errs []error
 	c.mu.Lock()
 	for link, set := range c.links {
 		if set {
 			c.mesh.SetLink(link[0], link[1], harness.LinkFault{})
-			c.links[link] = false
 		}
 	}
+	clear(c.links)
 	var dead []*node
 	for _, id := range c.order {
 		n := c.nodes[id]
@@ -319,8 +351,10 @@ func (c *Cluster) Close(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
-	if c.mesh != nil {
-		errs = append(errs, c.mesh.Close())
+	for _, m := range []*netproxy.Mesh{c.mesh, c.clients} {
+		if m != nil {
+			errs = append(errs, m.Close())
+		}
 	}
 	return errors.Join(errs...)
 }

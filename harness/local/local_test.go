@@ -37,6 +37,13 @@ type testCluster struct {
 
 func start(t *testing.T, nodes int, opts map[string]string) *testCluster {
 	t.Helper()
+	return startSpec(t, nodes, harness.ClusterSpec{Opts: opts})
+}
+
+// startSpec starts a kv cluster of n nodes from spec, filling in the
+// system, node ids, directory and binary.
+func startSpec(t *testing.T, nodes int, spec harness.ClusterSpec) *testCluster {
+	t.Helper()
 	dir := t.TempDir()
 	ids := make([]string, nodes)
 	for i := range ids {
@@ -44,7 +51,9 @@ func start(t *testing.T, nodes int, opts map[string]string) *testCluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := local.Runtime{}.Start(ctx, harness.ClusterSpec{System: "kv", Nodes: ids, Opts: opts, Dir: dir, Binary: binary})
+	opts := spec.Opts
+	spec.System, spec.Nodes, spec.Dir, spec.Binary = "kv", ids, dir, binary
+	c, err := local.Runtime{}.Start(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,8 @@
 //
 // Settings (in defaults, a target entry, or a cell; later ones win):
 // workload, nemesis, nodes, concurrency, rate, keys, ops_per_key,
-// time_limit, nemesis_interval, runtime, target_opts, expect (merged key by
-// key).
+// time_limit, nemesis_interval, partition_clients, runtime, target_opts,
+// expect (merged key by key).
 //
 // # Guarantees
 //
@@ -76,23 +76,24 @@ type Matrix struct {
 // Cell is one configuration of the matrix: what to run and what it must
 // show.
 type Cell struct {
-	Name            string // unique in the matrix; target/workload/nemesis unless named
-	Matrix          string // the matrix's name
-	Target          string
-	TargetOpts      map[string]string
-	Workload        string
-	Nemesis         []string // empty: no faults
-	Nodes           int
-	Concurrency     int
-	Rate            float64
-	Keys            int
-	OpsPerKey       int
-	TimeLimit       time.Duration
-	NemesisInterval time.Duration
-	Runtime         string
-	Seed            int64           // the matrix's seed; see RunSeed
-	Repetitions     int             // the matrix's repetitions; see TestName
-	Expect          map[string]bool // guarantee -> must hold (true) or must be violated (false)
+	Name             string // unique in the matrix; target/workload/nemesis unless named
+	Matrix           string // the matrix's name
+	Target           string
+	TargetOpts       map[string]string
+	Workload         string
+	Nemesis          []string // empty: no faults
+	Nodes            int
+	Concurrency      int
+	Rate             float64
+	Keys             int
+	OpsPerKey        int
+	TimeLimit        time.Duration
+	NemesisInterval  time.Duration
+	PartitionClients bool
+	Runtime          string
+	Seed             int64           // the matrix's seed; see RunSeed
+	Repetitions      int             // the matrix's repetitions; see TestName
+	Expect           map[string]bool // guarantee -> must hold (true) or must be violated (false)
 }
 
 // Guarantees lists the cell's expectations in column order.
@@ -128,20 +129,21 @@ func (c Cell) TestName(rep int) string {
 // it to the harness unchanged.
 func (c Cell) Spec(rep int) harness.Spec {
 	return harness.Spec{
-		Name:            c.TestName(rep),
-		Target:          c.Target,
-		TargetOpts:      c.TargetOpts,
-		Workload:        c.Workload,
-		Nodes:           c.Nodes,
-		Concurrency:     c.Concurrency,
-		Rate:            c.Rate,
-		TimeLimit:       harness.Duration(c.TimeLimit),
-		Keys:            c.Keys,
-		OpsPerKey:       c.OpsPerKey,
-		Seed:            c.RunSeed(rep),
-		Runtime:         c.Runtime,
-		Nemesis:         slices.Clone(c.Nemesis),
-		NemesisInterval: harness.Duration(c.NemesisInterval),
+		Name:             c.TestName(rep),
+		Target:           c.Target,
+		TargetOpts:       c.TargetOpts,
+		Workload:         c.Workload,
+		Nodes:            c.Nodes,
+		Concurrency:      c.Concurrency,
+		Rate:             c.Rate,
+		TimeLimit:        harness.Duration(c.TimeLimit),
+		Keys:             c.Keys,
+		OpsPerKey:        c.OpsPerKey,
+		Seed:             c.RunSeed(rep),
+		Runtime:          c.Runtime,
+		Nemesis:          slices.Clone(c.Nemesis),
+		NemesisInterval:  harness.Duration(c.NemesisInterval),
+		PartitionClients: c.PartitionClients,
 	}
 }
 
@@ -177,18 +179,19 @@ func Parse(b []byte) (Matrix, error) {
 
 // settings are the per-cell knobs; nil means "not set here".
 type settings struct {
-	Workload        *string
-	Nemesis         *[]string
-	Nodes           *int
-	Concurrency     *int
-	Rate            *float64
-	Keys            *int
-	OpsPerKey       *int
-	TimeLimit       *time.Duration
-	NemesisInterval *time.Duration
-	Runtime         *string
-	TargetOpts      map[string]string
-	Expect          map[string]bool
+	Workload         *string
+	Nemesis          *[]string
+	Nodes            *int
+	Concurrency      *int
+	Rate             *float64
+	Keys             *int
+	OpsPerKey        *int
+	TimeLimit        *time.Duration
+	NemesisInterval  *time.Duration
+	PartitionClients *bool
+	Runtime          *string
+	TargetOpts       map[string]string
+	Expect           map[string]bool
 }
 
 type targetEntry struct {
@@ -317,6 +320,13 @@ func (s *settings) decode(n *yaml.Node, at string, extra map[string]*string) err
 			d, err := duration(v, path)
 			s.NemesisInterval = &d
 			return err
+		case "partition_clients":
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+				return fmt.Errorf("%s: want true or false, got %q", path, v.Value)
+			}
+			s.PartitionClients = new(bool)
+			*s.PartitionClients = v.Value == "true"
+			return nil
 		case "runtime":
 			s.Runtime = new(string)
 			return str(v, path, s.Runtime)
@@ -343,7 +353,7 @@ func (s *settings) decode(n *yaml.Node, at string, extra map[string]*string) err
 			})
 		}
 		names := slices.Sorted(maps.Keys(extra))
-		names = append(names, "workload, nemesis, nodes, concurrency, rate, keys, ops_per_key, time_limit, nemesis_interval, runtime, target_opts, expect")
+		names = append(names, "workload, nemesis, nodes, concurrency, rate, keys, ops_per_key, time_limit, nemesis_interval, partition_clients, runtime, target_opts, expect")
 		return unknownField(path, strings.Join(names, ", "))
 	})
 }
@@ -378,6 +388,9 @@ func (s settings) over(o settings) settings {
 	}
 	if o.NemesisInterval != nil {
 		s.NemesisInterval = o.NemesisInterval
+	}
+	if o.PartitionClients != nil {
+		s.PartitionClients = o.PartitionClients
 	}
 	if o.Runtime != nil {
 		s.Runtime = o.Runtime
@@ -461,6 +474,9 @@ func (f *file) expand() (Matrix, error) {
 		}
 		if o.s.NemesisInterval != nil {
 			c.NemesisInterval = *o.s.NemesisInterval
+		}
+		if o.s.PartitionClients != nil {
+			c.PartitionClients = *o.s.PartitionClients
 		}
 		if o.s.Runtime != nil {
 			c.Runtime = *o.s.Runtime

@@ -101,6 +101,20 @@ func TestCellSpec(t *testing.T) {
 	}
 }
 
+func TestPartitionClientsIsACellSetting(t *testing.T) {
+	m, err := Parse([]byte("name: m\ntime_limit: 8s\ndefaults: {partition_clients: true}\n" +
+		"cells: [{target: kv, workload: register}, {name: spared, target: kv, workload: register, partition_clients: false}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Cells[0].Spec(1).PartitionClients {
+		t.Error("partition_clients in defaults did not reach the cell's spec")
+	}
+	if m.Cells[1].Spec(1).PartitionClients {
+		t.Error("a cell's partition_clients: false did not override the defaults")
+	}
+}
+
 func TestParseErrorsNameTheField(t *testing.T) {
 	base := "name: m\ntime_limit: 8s\n"
 	for _, c := range []struct {
@@ -124,6 +138,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{base + "bogus: 1", "bogus: unknown field"},
 		{base + "cells: []", "the matrix has no cells"},
 		{"name: [", "not valid YAML"},
+		{base + "cells: [{target: kv, workload: r, partition_clients: yes please}]", `cells[0].partition_clients: want true or false`},
 	} {
 		_, err := Parse([]byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -51,6 +51,20 @@ type proxy struct {
 // listening on 127.0.0.1:0. nodes maps each node id to its real listen
 // address.
 func NewMesh(nodes map[string]string) (*Mesh, error) {
+	return newMesh(nodes, false)
+}
+
+// NewClientMesh starts the proxies through which clients reach nodes when
+// clients are partitioned too: one per pair (home, to), including home ==
+// to, where home is the node a client is placed beside. A client beside
+// home reaches `to` exactly when node home would: the grudge that cuts
+// home from to cuts it as well, and it always reaches home itself. nodes
+// maps each node id to the address clients would otherwise dial.
+func NewClientMesh(nodes map[string]string) (*Mesh, error) {
+	return newMesh(nodes, true)
+}
+
+func newMesh(nodes map[string]string, self bool) (*Mesh, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Mesh{
 		ctx:     ctx,
@@ -68,7 +82,7 @@ func NewMesh(nodes map[string]string) (*Mesh, error) {
 	sort.Strings(ids)
 	for _, from := range ids {
 		for _, to := range ids {
-			if from == to {
+			if from == to && !self {
 				continue
 			}
 			p := pair{from, to}
@@ -88,8 +102,9 @@ func NewMesh(nodes map[string]string) (*Mesh, error) {
 	return m, nil
 }
 
-// Addr returns the address node `from` must dial to reach node `to`, or ""
-// if the mesh has no such link.
+// Addr returns the address node `from` (in a client mesh, a client beside
+// node `from`) must dial to reach node `to`, or "" if the mesh has no such
+// link.
 func (m *Mesh) Addr(from, to string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -195,7 +210,9 @@ func (m *Mesh) waitOpen(done <-chan struct{}, dirs ...pair) bool {
 		m.mu.Lock()
 		blocked := false
 		for _, d := range dirs {
-			blocked = blocked || m.grudge.Drops(d.to, d.from)
+			// A node never drops its own traffic: a client beside it
+			// shares its side of every partition.
+			blocked = blocked || (d.from != d.to && m.grudge.Drops(d.to, d.from))
 		}
 		changed := m.changed
 		m.mu.Unlock()
