@@ -22,12 +22,14 @@ import (
 const imageRepo = "faultline-node"
 
 // dockerfile is the whole node image: the static binary and the two
-// directories it writes to. FROM scratch needs no pull.
+// directories it writes to. FROM scratch needs no pull. The label comes
+// first so that every layer carries it: a build cut off by an interrupt
+// leaves untagged layers, which `faultline clean --images` then finds.
 const dockerfile = `FROM scratch
+LABEL ` + LabelOwner + `="1"
 COPY faultline /faultline
 WORKDIR /tmp
 WORKDIR /data
-LABEL ` + LabelOwner + `="1"
 ENTRYPOINT ["/faultline"]
 `
 

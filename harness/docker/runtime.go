@@ -175,7 +175,12 @@ func (c *Cluster) runLabels() map[string]string {
 
 // start creates the network, the holders, then the nodes, then waits.
 func (c *Cluster) start(ctx context.Context) error {
-	nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(c.runLabels()))
+	cctx, done, err := settled(ctx)
+	if err != nil {
+		return err
+	}
+	nw, err := tcnetwork.New(cctx, tcnetwork.WithLabels(c.runLabels()))
+	done()
 	if err != nil {
 		return fmt.Errorf("create network: %w", err)
 	}
@@ -212,6 +217,24 @@ func (c *Cluster) start(ctx context.Context) error {
 	return g.Wait()
 }
 
+// createTimeout bounds one engine call that creates a network or starts a
+// container once cancellation no longer reaches it.
+const createTimeout = 2 * time.Minute
+
+// settled checks ctx, then returns a context for one engine call that
+// creates something, which ctx's cancellation does not reach. A create cut
+// off mid-request can still complete in the engine after the client has
+// given up, and Close, listing by label a moment too early, would miss
+// what it made. Letting the call finish makes everything Start created
+// visible to Close; an interrupt is seen before the next call instead.
+func settled(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	return cctx, cancel, nil
+}
+
 // publish binds a container port to a random host port; on a local engine
 // only on loopback, so nothing outside the machine reaches the nodes.
 func (c *Cluster) publish(ports ...int) mobynet.PortMap {
@@ -246,7 +269,12 @@ func (c *Cluster) startHolder(ctx context.Context, n *node) error {
 		Started: true,
 		Logger:  tclog.NewNoopLogger(),
 	}
-	ctr, err := testcontainers.GenericContainer(ctx, req)
+	cctx, done, err := settled(ctx)
+	if err != nil {
+		return fmt.Errorf("start network holder of %s: %w", n.id, err)
+	}
+	ctr, err := testcontainers.GenericContainer(cctx, req)
+	done()
 	if ctr != nil {
 		n.holderID = ctr.GetContainerID()
 	}
@@ -294,7 +322,12 @@ func (c *Cluster) startNode(ctx context.Context, n *node) error {
 		Started: true,
 		Logger:  tclog.NewNoopLogger(),
 	}
-	ctr, err := testcontainers.GenericContainer(ctx, req)
+	cctx, done, err := settled(ctx)
+	if err != nil {
+		return fmt.Errorf("start node %s: %w", n.id, err)
+	}
+	ctr, err := testcontainers.GenericContainer(cctx, req)
+	done()
 	if ctr != nil {
 		n.nodeID = ctr.GetContainerID()
 	}
