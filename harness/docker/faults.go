@@ -45,7 +45,8 @@ func (c *Cluster) Partition(ctx context.Context, g harness.Grudge) error {
 // and jitter hold each chunk of bytes in the netfault relay that every
 // node-to-node TCP connection passes from the start, so established
 // connections slow down too; the kernel's netem is not needed (the CI
-// kernels lack it).
+// kernels lack it). Partitioned clients beside from get the same fault in
+// the host-side proxies.
 func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFault) error {
 	if _, err := c.node(from); err != nil {
 		return fmt.Errorf("set link: %w", err)
@@ -65,6 +66,9 @@ func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFa
 	c.mu.Unlock()
 	if err := c.pushRules(ctx); err != nil {
 		return fmt.Errorf("set link %s->%s: %w", from, to, err)
+	}
+	if c.clients != nil {
+		c.clients.SetLink(from, to, f)
 	}
 	return nil
 }

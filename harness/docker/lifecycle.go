@@ -213,6 +213,11 @@ func (c *Cluster) Resume(ctx context.Context, id string) error {
 func (c *Cluster) Heal(ctx context.Context) error {
 	c.mu.Lock()
 	c.grudge = nil
+	if c.clients != nil {
+		for link := range c.links {
+			c.clients.SetLink(link[0], link[1], harness.LinkFault{})
+		}
+	}
 	c.links = map[[2]string]harness.LinkFault{}
 	paused := keys(c.paused)
 	killed := keys(c.killed)

@@ -111,3 +111,40 @@ func TestClientAddrIsEmptyUnlessClientsArePartitioned(t *testing.T) {
 		t.Fatalf("ClientAddr = %q on a cluster started without PartitionClients", a)
 	}
 }
+
+// A slow link slows a partitioned client beside its sender exactly as it
+// slows the node, and the heal lifts it; the harness's direct address is
+// never slowed. The delay is long so that load cannot pass for it.
+func TestPartitionedClientsShareTheirNodesLinks(t *testing.T) {
+	c := startSpec(t, 2, harness.ClusterSpec{PartitionClients: true})
+	ctx := context.Background()
+	const delay = 2 * time.Second
+	beside1 := dialHealth(t, c.ClientAddr("n1", "n2"))
+	beside2 := dialHealth(t, c.ClientAddr("n2", "n2"))
+	if err := c.SetLink(ctx, "n1", "n2", harness.LinkFault{Latency: delay}); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	beside1.ask()
+	if !beside1.answered(3 * delay) {
+		t.Fatal("a client beside n1 got no answer from n2 over the slow link")
+	}
+	if took := time.Since(began); took < delay {
+		t.Fatalf("a client beside n1 reached n2 in %v, under the link's %v latency", took, delay)
+	}
+	beside2.ask()
+	if !beside2.answered(delay / 2) {
+		t.Fatal("a client beside n2 was slowed by n1's link")
+	}
+	if _, err := c.status("n2"); err != nil {
+		t.Fatalf("the harness's direct address was slowed: %v", err)
+	}
+
+	if err := c.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	beside1.ask()
+	if !beside1.answered(delay / 2) {
+		t.Fatal("the heal did not lift the client link's latency")
+	}
+}

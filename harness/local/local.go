@@ -163,7 +163,7 @@ func (c *Cluster) ClientAddr(home, id string) string {
 	return c.clients.Addr(home, id)
 }
 
-// meshes returns the proxy meshes that partitions act on.
+// meshes returns the proxy meshes that partitions and link faults act on.
 func (c *Cluster) meshes() []*netproxy.Mesh {
 	if c.clients == nil {
 		return []*netproxy.Mesh{c.mesh}
@@ -268,8 +268,10 @@ func (c *Cluster) Partition(ctx context.Context, g harness.Grudge) error {
 	return nil
 }
 
-// SetLink degrades the link from one node to another. Clients, even
-// partitioned ones, are cut by partitions only.
+// SetLink degrades the link from one node to another. A partitioned client
+// beside node from gets the same link to node to, and its replies come
+// back over the link from to to from; clients that are not partitioned
+// reach nodes directly and are never slowed.
 func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFault) error {
 	if _, err := c.node(from); err != nil {
 		return err
@@ -277,7 +279,9 @@ func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFa
 	if _, err := c.node(to); err != nil {
 		return err
 	}
-	c.mesh.SetLink(from, to, f)
+	for _, m := range c.meshes() {
+		m.SetLink(from, to, f)
+	}
 	c.mu.Lock()
 	c.links[[2]string{from, to}] = f != (harness.LinkFault{})
 	c.mu.Unlock()
@@ -308,7 +312,9 @@ func (c *Cluster) Heal(ctx context.Context) error {
 	c.mu.Lock()
 	for link, set := range c.links {
 		if set {
-			c.mesh.SetLink(link[0], link[1], harness.LinkFault{})
+			for _, m := range c.meshes() {
+				m.SetLink(link[0], link[1], harness.LinkFault{})
+			}
 		}
 	}
 	clear(c.links)
