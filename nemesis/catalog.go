@@ -22,7 +22,7 @@ var kindDocs = []Info{
 	{KindKill, "SIGKILL a target's nodes, then restart them on their own data"},
 	{KindPause, "SIGSTOP a target's nodes, then SIGCONT them"},
 	{KindClock, "offset (and optionally drift) the process-level clocks of a target's nodes, then reset them"},
-	{KindLatency, "add latency, jitter and loss (as retransmission stalls) to random links, then clear them"},
+	{KindLatency, "add latency, jitter and loss (as retransmission stalls) to random links, then clear them (clients beside a node too with --partition-clients)"},
 }
 
 // Kinds lists the fault kinds, in the order the schedule knows them.

@@ -66,7 +66,7 @@ taking the kinds in turn; targets and partition shapes are drawn from --seed,
 so a seed repeats a run's schedule. Partitions cut node-to-node links; the
 clients sit beside the harness, which every partition spares, unless
 --partition-clients places client i beside node i (round robin), cut off from
-whatever its node is cut off from. After the time limit a final phase always
+whatever its node is cut off from and slowed by its node's slow links. After the time limit a final phase always
 heals every fault, restarts and resumes every node, resets clocks, waits for
 recovery, and reads every key on every node.
 
