@@ -61,8 +61,10 @@ func interruptDockerRun(t *testing.T, sig syscall.Signal) {
 	if n := containersOf(t, runDir); n == 0 {
 		t.Fatal("no container of the run found while it was going: the leak check would prove nothing")
 	}
+	signalled := time.Now()
 	cmd.Process.Signal(sig)
 	err := cmd.Wait()
+	t.Logf("%v to exit: %v", sig, time.Since(signalled).Round(time.Millisecond))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Fatalf("interrupted run: %v, want exit 2:\n%s", err, out.String())
