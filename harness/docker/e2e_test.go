@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +98,19 @@ func runDocker(t *testing.T, spec harness.Spec) *harness.Outcome {
 // the engine).
 func assertNoFaultlineContainers(t *testing.T, dir string) {
 	t.Helper()
+	containers, networks := engineObjects(t, dir)
+	for _, c := range containers {
+		t.Errorf("container %s left behind", c)
+	}
+	for _, n := range networks {
+		t.Errorf("network %s left behind", n)
+	}
+}
+
+// engineObjects names the engine's containers and networks of the run in
+// dir.
+func engineObjects(t *testing.T, dir string) (containers, networks []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tc, err := testcontainers.NewDockerClientWithOpts(ctx)
@@ -114,15 +128,16 @@ func assertNoFaultlineContainers(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for _, c := range cs.Items {
-		t.Errorf("container %v left behind", c.Names)
+		containers = append(containers, strings.Join(c.Names, ","))
 	}
 	ns, err := tc.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range ns.Items {
-		t.Errorf("network %s left behind", n.Name)
+		networks = append(networks, n.Name)
 	}
+	return containers, networks
 }
 
 // assertFaultsCarriedOut fails t if a nemesis operation failed on the

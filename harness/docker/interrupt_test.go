@@ -3,7 +3,6 @@ package docker_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -14,10 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-	"github.com/testcontainers/testcontainers-go"
-
-	"github.com/faultline/faultline/harness/docker"
 	"github.com/faultline/faultline/results"
 )
 
@@ -58,7 +53,7 @@ func interruptDockerRun(t *testing.T, sig syscall.Signal) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := containersOf(t, runDir); n == 0 {
+	if containers, _ := engineObjects(t, runDir); len(containers) == 0 {
 		t.Fatal("no container of the run found while it was going: the leak check would prove nothing")
 	}
 	signalled := time.Now()
@@ -103,26 +98,4 @@ func nemesisSoFar(dir string) (done int, inForce bool) {
 		inForce = strings.HasPrefix(op.F, "start-")
 	}
 	return done, inForce
-}
-
-// containersOf counts the engine's containers of the run in dir.
-func containersOf(t *testing.T, dir string) int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	tc, err := testcontainers.NewDockerClientWithOpts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := make(client.Filters).Add("label", docker.LabelOwner, docker.LabelDir+"="+abs)
-	cs, err := tc.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(cs.Items)
 }
