@@ -145,6 +145,22 @@ func appendEDNValue(b []byte, v any) []byte {
 			b = appendEDNValue(b, e)
 		}
 		return append(b, ']')
+	case history.Txn:
+		b = append(b, '[')
+		for i, m := range x {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(append(append(b, '[', ':'), m.F...), ' ')
+			if history.IsIntKey(m.Key) {
+				b = append(b, m.Key...)
+			} else {
+				b = appendEDNString(b, m.Key)
+			}
+			b = append(b, ' ')
+			b = append(appendEDNValue(b, m.Value), ']')
+		}
+		return append(b, ']')
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -310,6 +326,11 @@ func ednToOp(v any, pos int) (history.Op, error) {
 	for _, req := range []string{"time", "process", "type", "f"} {
 		if !seen[req] {
 			return history.Op{}, fmt.Errorf("missing :%s", req)
+		}
+	}
+	if op.F == history.TxnF {
+		if err := txnValue(&op); err != nil {
+			return history.Op{}, err
 		}
 	}
 	return op, nil

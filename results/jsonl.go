@@ -67,6 +67,13 @@ func checkValue(v any) error {
 	switch x := v.(type) {
 	case nil, int64, []int64, string, bool:
 		return nil
+	case history.Txn:
+		for _, m := range x {
+			if err := checkValue(m.Value); err != nil {
+				return err
+			}
+		}
+		return nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return fmt.Errorf("value %v is not a finite number", x)
@@ -104,6 +111,16 @@ type jsonlOp struct {
 	Error   string           `json:"error"`
 }
 
+// txnValue turns the value of a transaction op into a history.Txn.
+func txnValue(op *history.Op) error {
+	t, err := history.ToTxn(op.Value)
+	if err != nil {
+		return fmt.Errorf("op %d: %w", op.Index, err)
+	}
+	op.Value = t
+	return nil
+}
+
 // errTruncated marks a line that ends before its JSON does.
 var errTruncated = errors.New("truncated JSON")
 
@@ -133,6 +150,9 @@ func ReadJSONL(r io.Reader) (history.History, []string, error) {
 		var err error
 		if !ok {
 			op, err = parseJSONLLine(line)
+		}
+		if err == nil && op.F == history.TxnF {
+			err = txnValue(&op)
 		}
 		if err != nil {
 			if !complete && errors.Is(err, errTruncated) {
