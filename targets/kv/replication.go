@@ -191,8 +191,10 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request) {
 	}
 	s.lastHeard = s.clk.Now()
 
-	if req.PrevIndex > s.st.applied() {
-		reply(AppendResponse{Mismatch: true, Hint: s.st.applied()})
+	// Entries accepted here but not yet durable (a batch in flight) are
+	// part of the log the primary's message is matched against.
+	if req.PrevIndex > s.st.last() {
+		reply(AppendResponse{Mismatch: true, Hint: s.st.last()})
 		return
 	}
 	if req.PrevIndex > 0 && s.st.epochAt(req.PrevIndex) != req.PrevEpoch {
@@ -212,7 +214,7 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("entry %d carries index %d", idx, e.Index), http.StatusBadRequest)
 			return
 		}
-		if idx <= s.st.applied() {
+		if idx <= s.st.last() {
 			if s.st.epochAt(idx) == e.Epoch {
 				continue
 			}
@@ -227,23 +229,26 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request) {
 	// Entries past the primary's log that an older epoch wrote here are a
 	// deposed primary's divergent suffix: the new primary never had them.
 	end := req.PrevIndex + uint64(len(req.Entries))
-	if len(fresh) == 0 && s.st.applied() > end && s.st.epochAt(s.st.applied()) < req.Epoch {
+	if len(fresh) == 0 && s.st.last() > end && s.st.epochAt(s.st.last()) < req.Epoch {
 		if err := s.truncateLocked(end); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 	}
-	if len(fresh) > 0 {
-		if err := s.wal.append(fresh, s.opts.Replication == ReplicationSync); err != nil {
+	now := s.clk.Now()
+	for _, e := range fresh {
+		s.st.accept(e, now)
+	}
+	// One fsync for the whole message, and, as on the primary, without the
+	// lock: reads here go on while it runs. The primary sends one message
+	// at a time, so every entry it made durable meanwhile comes in the
+	// next one.
+	if end > 0 {
+		if err := s.commitLocked(r.Context(), min(end, s.st.last()), s.opts.Replication == ReplicationSync); err != nil {
 			s.log.Printf("wal append from primary: %v", err)
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		now := s.clk.Now()
-		for _, e := range fresh {
-			s.st.apply(e, now)
-		}
-		s.broadcastLocked()
 	}
 	reply(AppendResponse{OK: true})
 }
@@ -252,11 +257,16 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request) {
 // Writes the node acknowledged as primary are lost: that is the naive
 // failover this system demonstrates.
 func (s *Server) truncateLocked(n uint64) error {
-	dropped := s.st.applied() - n
-	if err := s.wal.truncate(int(n)); err != nil {
-		return fmt.Errorf("discard divergent suffix: %w", err)
+	dropped := s.st.last() - n
+	keep, ok := s.st.truncate(n)
+	if !ok {
+		return nil
 	}
-	s.st.truncate(n)
+	if err := s.wal.truncate(int(keep)); err != nil {
+		err = fmt.Errorf("discard divergent suffix: %w", err)
+		s.failLocked(err)
+		return err
+	}
 	s.log.Printf("discarded %d divergent entries after index %d", dropped, n)
 	s.broadcastLocked()
 	return nil

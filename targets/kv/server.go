@@ -54,6 +54,10 @@ type Server struct {
 	changed   chan struct{}
 	lastHeard time.Time // node time of the last message from the primary
 	kick      map[string]chan struct{}
+	// broken is set once the log could not be written or synced; stop,
+	// set by Serve, ends the node with it.
+	broken error
+	stop   func(error)
 
 	ready atomic.Bool
 }
@@ -118,9 +122,7 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	}
 	s.wal = w
 	now := s.clk.Now()
-	for _, e := range entries {
-		s.st.apply(e, now)
-	}
+	s.st.recover(entries, now)
 	if torn > 0 {
 		s.log.Printf("wal: cut off a torn or corrupt tail of %d bytes", torn)
 	}
@@ -165,8 +167,11 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 // Serve serves clients, peers and the harness on ln and runs replication
 // and failover until ctx ends; then it stops everything and closes the WAL.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.stop = cancel
+	s.mu.Unlock()
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -177,8 +182,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.replicate(ctx, id) }()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); s.monitorLease(ctx) }()
+	go func() { defer wg.Done(); s.logWALStats(ctx, time.Second) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -188,10 +194,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		// A failed log stops the node with its cause; a plain cancel is a
+		// normal stop.
+		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			err = cause
+		}
 	case err = <-errc:
 		err = fmt.Errorf("kv %s: serve: %w", s.id, err)
 	}
-	cancel()
+	cancel(nil)
 	shut, done := context.WithTimeout(context.Background(), 2*time.Second)
 	defer done()
 	_ = srv.Shutdown(shut) // handlers stop on ctx; stragglers are cut off at the deadline
@@ -199,6 +210,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	s.httpc.CloseIdleConnections()
 	s.mu.Lock()
+	// A handler cut off at the deadline may still be in an fsync.
+	for s.st.flushing {
+		ch := s.changed
+		s.mu.Unlock()
+		s.waitChange(context.Background(), ch, poll)
+		s.mu.Lock()
+	}
 	if cerr := s.wal.close(); cerr != nil && err == nil {
 		err = fmt.Errorf("kv %s: close wal: %w", s.id, cerr)
 	}
@@ -234,6 +252,7 @@ func (s *Server) Status() Status {
 	st := Status{
 		ID: s.id, Role: s.role, Epoch: s.epoch, Primary: s.primary,
 		Applied: s.st.applied(), Peers: map[string]PeerStatus{}, Options: s.rawOpts,
+		WALRecords: s.wal.records.Load(), WALSyncs: s.wal.syncs.Load(),
 	}
 	for id, addr := range s.peers {
 		ps := PeerStatus{Addr: addr}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 )
 
 // The write-ahead log is a sequence of records, each a 4-byte little-endian
@@ -24,11 +25,21 @@ const (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// wal is the node's durable log file.
+// wal is the node's durable log file. write and truncate are called with
+// the server's lock held, one at a time; sync may run beside them, which
+// is what lets writes that arrive during an fsync be written meanwhile and
+// share the next one.
 type wal struct {
 	f       *os.File
 	offsets []int64 // start of each record, so a divergent suffix can be cut off
 	size    int64
+
+	records atomic.Uint64 // records written since the node started
+	syncs   atomic.Uint64 // fsyncs since the node started
+	// synced, when set (tests only), is called after each fsync of the
+	// log with the file size it covered: a power-loss test keeps that
+	// much of the file and drops the rest.
+	synced func(size int64)
 }
 
 // openWAL opens (or creates) the log in dir and returns it with the entries
@@ -98,9 +109,9 @@ func openWAL(dir string) (w *wal, entries []Entry, torn int64, err error) {
 	return w, entries, torn, nil
 }
 
-// append writes entries at the end of the log, and fsyncs when sync is set
-// (a node that acknowledges only durable writes).
-func (w *wal) append(entries []Entry, sync bool) error {
+// write writes entries at the end of the log, without fsync: they are
+// durable once a sync that starts after write returns has returned.
+func (w *wal) write(entries []Entry) error {
 	var buf []byte
 	offsets := make([]int64, 0, len(entries))
 	pos := w.size
@@ -120,31 +131,42 @@ func (w *wal) append(entries []Entry, sync bool) error {
 	if _, err := w.f.WriteAt(buf, w.size); err != nil {
 		return fmt.Errorf("write wal: %w", err)
 	}
-	if sync {
-		if err := w.f.Sync(); err != nil {
-			return fmt.Errorf("fsync wal: %w", err)
-		}
-	}
 	w.offsets = append(w.offsets, offsets...)
 	w.size = pos
+	w.records.Add(uint64(len(entries)))
+	return nil
+}
+
+// sync fsyncs the log: every write that returned before it began is then
+// on disk. size is the file size at that moment (read under the server's
+// lock), reported to the test hook.
+func (w *wal) sync(size int64) error {
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("fsync wal: %w", err)
+	}
+	w.syncs.Add(1)
+	if w.synced != nil {
+		w.synced(size)
+	}
 	return nil
 }
 
 // truncate keeps the first n records and drops the rest, durably: a node
 // that discards a divergent suffix must not resurrect it on restart.
+// It fsyncs even when nothing is cut, so the records it keeps (a batch
+// still being flushed included) are durable when it returns.
 func (w *wal) truncate(n int) error {
-	if n >= len(w.offsets) {
-		return nil
+	if n < len(w.offsets) {
+		size := w.offsets[n]
+		if err := w.f.Truncate(size); err != nil {
+			return fmt.Errorf("truncate wal to %d records: %w", n, err)
+		}
+		w.offsets = w.offsets[:n]
+		w.size = size
 	}
-	size := w.offsets[n]
-	if err := w.f.Truncate(size); err != nil {
-		return fmt.Errorf("truncate wal to %d records: %w", n, err)
+	if err := w.sync(w.size); err != nil {
+		return fmt.Errorf("after truncating to %d records: %w", n, err)
 	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("fsync wal truncation: %w", err)
-	}
-	w.offsets = w.offsets[:n]
-	w.size = size
 	return nil
 }
 
