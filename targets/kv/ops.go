@@ -83,6 +83,9 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.st.accept(e, s.clk.Now())
+	if sync {
+		s.kickAllLocked()
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*s.opts.ReplTimeout)
 	defer cancel()
 	if err := s.commitLocked(ctx, e.Index, sync); err != nil {

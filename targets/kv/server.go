@@ -140,6 +140,15 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	}
 	s.role = RoleReplica
 	if s.primary == s.id {
+		if s.shipsAhead() {
+			// Every life in a new epoch, durably before the first write:
+			// see shipsAhead.
+			s.epoch++
+			if err := writeMeta(s.dir, meta{Epoch: s.epoch, Primary: s.primary}); err != nil {
+				w.close()
+				return nil, fmt.Errorf("kv %s: start epoch %d: %w", cfg.ID, s.epoch, err)
+			}
+		}
 		s.becomePrimaryLocked()
 	}
 	s.lastHeard = now
