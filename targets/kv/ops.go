@@ -83,8 +83,8 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.st.accept(e, s.clk.Now())
-	if sync {
-		s.kickAllLocked()
+	if s.shipsAhead() {
+		s.kickAllLocked() // replication overlaps the fsync below
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*s.opts.ReplTimeout)
 	defer cancel()

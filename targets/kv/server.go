@@ -13,6 +13,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -159,8 +161,18 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 // Clock is the node's clock, which the harness skews through /admin/clock.
 func (s *Server) Clock() *clock.Clock { return s.clk }
 
-// Run recovers the node and serves on cfg.Listen until ctx ends.
+// Run recovers the node and serves on cfg.Listen until ctx ends. It is
+// meant to own its process (`faultline node kv`): unless the environment
+// sets GOMAXPROCS, it runs the Go scheduler with one P. A kv node is bound
+// by its disk and its peers, not its CPU, and with two Ps on a shared
+// 2-core machine the scheduler spent more CPU looking for work and handing
+// Ps around every fsync than the node spent serving: one P took a third
+// off the nodes' CPU per operation (README, Performance). Its goroutines
+// still run concurrently.
 func Run(ctx context.Context, cfg Config, logw io.Writer) error {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	s, err := New(cfg, logw)
 	if err != nil {
 		return err
