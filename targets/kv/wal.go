@@ -17,10 +17,19 @@ import (
 // payload length, a 4-byte CRC-32C of the payload, and the payload (one
 // Entry as JSON). A crash can leave the last record short or garbled;
 // recovery keeps every whole record before it and cuts the rest off.
+//
+// The file is grown ahead of the records in zero-filled chunks, made
+// durable with a full fsync, and records then overwrite the zeros: an
+// fdatasync of an overwrite carries only the data, where an fsync of an
+// append also writes the inode for the new size (on this project's ext4,
+// about half the cost). A zero length ends the log, so recovery reads the
+// zeros as free space, not as damage.
 const (
 	walName       = "wal.log"
 	recordHeader  = 8
 	maxRecordSize = 1 << 20
+	// preallocChunk is how far the file grows ahead of the records.
+	preallocChunk = 1 << 20
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -30,9 +39,14 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // is what lets writes that arrive during an fsync be written meanwhile and
 // share the next one.
 type wal struct {
-	f       *os.File
-	offsets []int64 // start of each record, so a divergent suffix can be cut off
-	size    int64
+	f         *os.File
+	fd        int     // f's descriptor, for fdatasync
+	offsets   []int64 // start of each record, so a divergent suffix can be cut off
+	size      int64   // end of the last record
+	allocated int64   // the file's size: records, then zeros
+	// grown is set when the file's size changed since the last sync, which
+	// must then be a full fsync.
+	grown atomic.Bool
 
 	records atomic.Uint64 // records written since the node started
 	syncs   atomic.Uint64 // fsyncs since the node started
@@ -54,7 +68,7 @@ func openWAL(dir string) (w *wal, entries []Entry, torn int64, err error) {
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("open wal: %w", err)
 	}
-	w = &wal{f: f}
+	w = &wal{f: f, fd: int(f.Fd())}
 	r := bufio.NewReader(f)
 	var hdr [recordHeader]byte
 	for {
@@ -92,7 +106,14 @@ func openWAL(dir string) (w *wal, entries []Entry, torn int64, err error) {
 		f.Close()
 		return nil, nil, 0, fmt.Errorf("stat wal: %w", err)
 	}
-	if torn = st.Size() - w.size; torn > 0 {
+	w.allocated = st.Size()
+	zeros, err := allZero(f, w.size, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, nil, 0, fmt.Errorf("read wal tail: %w", err)
+	}
+	if torn = st.Size() - w.size; torn > 0 && !zeros {
+		w.allocated = w.size
 		if err := f.Truncate(w.size); err != nil {
 			f.Close()
 			return nil, nil, 0, fmt.Errorf("truncate torn wal tail: %w", err)
@@ -102,11 +123,46 @@ func openWAL(dir string) (w *wal, entries []Entry, torn int64, err error) {
 			return nil, nil, 0, fmt.Errorf("sync wal after truncation: %w", err)
 		}
 	}
+	if zeros {
+		torn = 0 // space grown ahead, not damage
+	}
 	if _, err := f.Seek(w.size, io.SeekStart); err != nil {
 		f.Close()
 		return nil, nil, 0, fmt.Errorf("seek wal end: %w", err)
 	}
 	return w, entries, torn, nil
+}
+
+// allZero reports whether f holds only zero bytes from from to to.
+func allZero(f *os.File, from, to int64) (bool, error) {
+	buf := make([]byte, 64<<10)
+	for off := from; off < to; {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), to-off)], off)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return false, nil
+			}
+		}
+		off += int64(n)
+		if err != nil && off < to {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// grow makes the file at least need bytes long, in zero-filled chunks.
+func (w *wal) grow(need int64) error {
+	if need <= w.allocated {
+		return nil
+	}
+	size := (need + preallocChunk - 1) / preallocChunk * preallocChunk
+	if _, err := w.f.WriteAt(make([]byte, size-w.allocated), w.allocated); err != nil {
+		return fmt.Errorf("grow wal to %d bytes: %w", size, err)
+	}
+	w.allocated = size
+	w.grown.Store(true)
+	return nil
 }
 
 // write writes entries at the end of the log, without fsync: they are
@@ -128,6 +184,9 @@ func (w *wal) write(entries []Entry) error {
 		buf = append(buf, hdr[:]...)
 		buf = append(buf, payload...)
 	}
+	if err := w.grow(pos); err != nil {
+		return err
+	}
 	if _, err := w.f.WriteAt(buf, w.size); err != nil {
 		return fmt.Errorf("write wal: %w", err)
 	}
@@ -141,8 +200,13 @@ func (w *wal) write(entries []Entry) error {
 // on disk. size is the file size at that moment (read under the server's
 // lock), reported to the test hook.
 func (w *wal) sync(size int64) error {
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("fsync wal: %w", err)
+	if w.grown.Swap(false) {
+		if err := w.f.Sync(); err != nil {
+			w.grown.Store(true)
+			return fmt.Errorf("fsync wal: %w", err)
+		}
+	} else if err := datasync(w.f, w.fd); err != nil {
+		return fmt.Errorf("fdatasync wal: %w", err)
 	}
 	w.syncs.Add(1)
 	if w.synced != nil {
@@ -162,7 +226,8 @@ func (w *wal) truncate(n int) error {
 			return fmt.Errorf("truncate wal to %d records: %w", n, err)
 		}
 		w.offsets = w.offsets[:n]
-		w.size = size
+		w.size, w.allocated = size, size
+		w.grown.Store(true)
 	}
 	if err := w.sync(w.size); err != nil {
 		return fmt.Errorf("after truncating to %d records: %w", n, err)
