@@ -361,10 +361,11 @@ func ednToOp(v any, pos int) (history.Op, error) {
 			return history.Op{}, err
 		}
 	}
-	for _, req := range []string{"process", "type"} {
-		if !seen[req] {
-			return history.Op{}, fmt.Errorf("missing :%s", req)
-		}
+	if !seen["process"] {
+		return history.Op{}, errors.New("missing :process (faultline pairs each invocation with its completion by process, so every op needs one)")
+	}
+	if !seen["type"] {
+		return history.Op{}, errors.New("missing :type (:invoke, :ok, :fail or :info)")
 	}
 	if !seen["f"] {
 		if !looksLikeTxn(op.Value) {
