@@ -53,12 +53,14 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 	// one, durable or not, comes before it in the log.
 	cur := s.st.current(req.Key)
 	e := Entry{Index: s.st.last() + 1, Epoch: s.epoch, Key: req.Key, Value: req.Value}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*s.opts.ReplTimeout)
+	defer cancel()
 	refuse := func(code int, resp Response) {
 		// The refusal was decided on the accepted state; answer once that
 		// state is durable, so no client learns of a state a crash could
 		// still undo. The operation itself did nothing, so it is refused
 		// even if the wait ends early.
-		_ = s.commitLocked(r.Context(), e.Index-1, sync)
+		_ = s.commitLocked(ctx, e.Index-1, sync)
 		s.respondLocked(w, code, resp)
 	}
 	switch req.Op {
@@ -86,8 +88,6 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 	if s.shipsAhead() {
 		s.kickAllLocked() // replication overlaps the fsync below
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*s.opts.ReplTimeout)
-	defer cancel()
 	if err := s.commitLocked(ctx, e.Index, sync); err != nil {
 		// Part of the batch may be on disk; the client cannot know.
 		s.respondLocked(w, http.StatusInternalServerError, Response{Error: ErrIndeterminate, Version: e.Index, Detail: err.Error()})
