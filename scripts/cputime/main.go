@@ -65,12 +65,13 @@ func main() {
 			}
 		}
 	}
-	fmt.Printf("%-12s %9s %12s %12s %12s %12s\n", "command", "processes", "cpu total", "cpu mean", "cpu median", "wall median")
+	width := len("command")
+	for i := range samples {
+		width = max(width, len(name(labels, i)))
+	}
+	fmt.Printf("%-*s %9s %12s %12s %12s %12s\n", width, "command", "processes", "cpu total", "cpu mean", "cpu median", "wall median")
 	for i, ss := range samples {
-		label := fmt.Sprint("cmd", i+1)
-		if i < len(labels) {
-			label = labels[i]
-		}
+		label := name(labels, i)
 		var total time.Duration
 		cpus := make([]time.Duration, len(ss))
 		walls := make([]time.Duration, len(ss))
@@ -80,7 +81,7 @@ func main() {
 		}
 		slices.Sort(cpus)
 		slices.Sort(walls)
-		fmt.Printf("%-12s %9d %12s %12s %12s %12s\n", label, len(ss), ms(total), ms(total/time.Duration(len(ss))), ms(cpus[len(cpus)/2]), ms(walls[len(walls)/2]))
+		fmt.Printf("%-*s %9d %12s %12s %12s %12s\n", width, label, len(ss), ms(total), ms(total/time.Duration(len(ss))), ms(cpus[len(cpus)/2]), ms(walls[len(walls)/2]))
 	}
 	if len(samples) > 1 {
 		base := cpuTotal(samples[len(samples)-1])
