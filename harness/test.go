@@ -84,6 +84,11 @@ type Spec struct {
 	// the w-th node, round robin), so partitions cut clients off too.
 	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`
 	CheckTimeout     Duration `json:"check_timeout,omitempty" yaml:"check_timeout"`
+	// Hosts places the nodes on SSH hosts for the ssh runtime:
+	// "n1=user@host[:port]" entries, or bare "user@host" ones in node order.
+	Hosts []string `json:"hosts,omitempty" yaml:"hosts"`
+	// SSH holds the ssh runtime's settings.
+	SSH *SSHSpec `json:"ssh,omitempty" yaml:"ssh"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("20s").

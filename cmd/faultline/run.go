@@ -14,6 +14,7 @@ import (
 	"github.com/faultline/faultline/checkers"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
+	"github.com/faultline/faultline/harness/ssh"
 	"github.com/faultline/faultline/results"
 )
 
@@ -37,6 +38,7 @@ type runFlags struct {
 	partClients bool
 	checkTime   time.Duration
 	quiesce     time.Duration
+	ssh         sshFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -100,12 +102,13 @@ on the command line override it.`,
 	fl.IntVar(&f.opsPerKey, "ops-per-key", 200, "operations on a key before its group moves to a fresh key (0 = never)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for the workload and the nemesis schedule (default: from the clock, and printed)")
 	fl.StringVar(&f.store, "store", "store", "where runs are stored")
-	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1) or docker (containers through testcontainers-go)")
+	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1), docker (containers through testcontainers-go) or ssh (hosts over SSH, see --hosts)")
 	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
 	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
 	fl.BoolVar(&f.partClients, "partition-clients", false, "place each client beside a node, so partitions cut clients off as well as nodes")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
+	f.ssh.register(fl)
 	return cmd
 }
 
@@ -121,7 +124,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout, hosts, ssh)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -134,6 +137,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if set("nodes") {
 		s.Nodes = f.nodes
 	}
+	f.ssh.apply(&s, fl, set)
 	if set("rate") {
 		s.Rate = f.rate
 	}
@@ -244,6 +248,7 @@ func runTest(cmd *cobra.Command, spec harness.Spec, store string, quiesce time.D
 	}
 	fmt.Fprintf(out, "faultline: %s (%s on %s, %d nodes, %d clients, nemesis %s, seed %d)\n",
 		spec.Name, spec.Workload, spec.Target, spec.Nodes, spec.Concurrency, nemesisLabel(spec.Nemesis), spec.Seed)
+	warnInsecure(cmd, spec.SSH)
 	prog := newProgress(out)
 	o, err := harness.Run(cmd.Context(), test, harness.RunOptions{
 		Store: store, Log: prog.lineWriter(), Progress: prog.update, Quiesce: quiesce,
@@ -253,6 +258,9 @@ func runTest(cmd *cobra.Command, spec harness.Spec, store string, quiesce time.D
 	if err != nil {
 		if o != nil {
 			fmt.Fprintf(out, "history so far: %s\n", o.Dir)
+		}
+		if ssh.IsUsage(err) {
+			return &exitError{code: exitUsage, err: err}
 		}
 		return &exitError{code: exitFailed, err: err}
 	}

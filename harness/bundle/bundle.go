@@ -28,7 +28,7 @@ func (e *Error) Error() string { return e.msg }
 func specErr(format string, args ...any) error { return &Error{msg: fmt.Sprintf(format, args...)} }
 
 // Runtimes names the runtimes Build accepts.
-var Runtimes = []string{"local", "docker"}
+var Runtimes = []string{"local", "docker", "ssh"}
 
 // Build returns the test spec describes. spec.Target names a catalogued
 // configuration; spec.TargetOpts override its options.
@@ -57,13 +57,13 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, specErr("--nemesis: %v", err)
 	}
-	rt, err := runtime(spec.Runtime)
-	if err != nil {
-		return harness.Test{}, err
-	}
 	nodes := make([]string, spec.Nodes)
 	for i := range nodes {
 		nodes[i] = fmt.Sprintf("n%d", i+1)
+	}
+	rt, err := runtime(spec, nodes)
+	if err != nil {
+		return harness.Test{}, err
 	}
 	if spec.Keys == 0 {
 		spec.Keys = 1
@@ -114,12 +114,17 @@ func primaries(system string) nemesis.PrimariesFunc {
 	return kvPrimaries
 }
 
-func runtime(name string) (harness.Runtime, error) {
-	switch name {
+func runtime(spec harness.Spec, nodes []string) (harness.Runtime, error) {
+	if len(spec.Hosts) > 0 && spec.Runtime != "ssh" {
+		return nil, specErr("hosts are given but the runtime is %q: hosts are for --runtime ssh", spec.Runtime)
+	}
+	switch spec.Runtime {
 	case "", "local":
 		return local.Runtime{}, nil
 	case "docker":
 		return docker.Runtime{}, nil
+	case "ssh":
+		return sshRuntime(spec, nodes)
 	}
-	return nil, specErr("unknown runtime %q (known: %s)", name, strings.Join(Runtimes, ", "))
+	return nil, specErr("unknown runtime %q (known: %s)", spec.Runtime, strings.Join(Runtimes, ", "))
 }

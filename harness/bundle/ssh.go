@@ -1,0 +1,24 @@
+package bundle
+
+import (
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/harness/ssh"
+)
+
+// sshRuntime builds the ssh runtime from the spec's hosts and settings.
+func sshRuntime(spec harness.Spec, nodes []string) (harness.Runtime, error) {
+	hosts, err := ssh.ParseHosts(spec.Hosts, nodes)
+	if err != nil {
+		return nil, specErr("%v", err)
+	}
+	return ssh.Runtime{Hosts: hosts, Options: SSHOptions(spec.SSH)}, nil
+}
+
+// SSHOptions converts the spec's SSH settings for the ssh runtime's
+// other commands (clean).
+func SSHOptions(s *harness.SSHSpec) ssh.Options {
+	if s == nil {
+		return ssh.Options{}
+	}
+	return ssh.Options{Keys: s.Keys, KnownHosts: s.KnownHosts, InsecureIgnoreHostKey: s.InsecureIgnoreHostKey, Dir: s.Dir, Keep: s.Keep}
+}
