@@ -16,4 +16,7 @@ type SSHSpec struct {
 	Dir string `json:"dir,omitempty" yaml:"dir"`
 	// Keep leaves each run's directories (data, logs) on the hosts.
 	Keep bool `json:"keep,omitempty" yaml:"keep"`
+	// Lease is how long each host's supervisor keeps its node running
+	// without hearing from the harness (default 10s).
+	Lease Duration `json:"lease,omitempty" yaml:"lease"`
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,6 +21,7 @@ type sshFlags struct {
 	insecure   bool
 	dir        string
 	keep       bool
+	lease      time.Duration
 }
 
 func (f *sshFlags) register(fl *pflag.FlagSet) {
@@ -29,6 +31,7 @@ func (f *sshFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.insecure, "insecure-ignore-host-key", false, "ssh runtime: accept any host key (anyone on the path can pose as a host)")
 	fl.StringVar(&f.dir, "ssh-dir", "", "ssh runtime: faultline's directory on the hosts (default .faultline in the login directory)")
 	fl.BoolVar(&f.keep, "keep", false, "ssh runtime: leave each run's directories (data, logs) on the hosts")
+	fl.DurationVar(&f.lease, "ssh-lease", ssh.DefaultLease, "ssh runtime: how long each host keeps its node running without hearing from the harness")
 }
 
 // apply puts the flags that are set into the spec; set says whether a
@@ -45,7 +48,7 @@ func (f *sshFlags) apply(s *harness.Spec, fl *pflag.FlagSet, set func(string) bo
 		s.Nodes = len(s.Hosts)
 	}
 	changed := false
-	for _, n := range []string{"ssh-key", "known-hosts", "insecure-ignore-host-key", "ssh-dir", "keep"} {
+	for _, n := range []string{"ssh-key", "known-hosts", "insecure-ignore-host-key", "ssh-dir", "keep", "ssh-lease"} {
 		changed = changed || fl.Changed(n)
 	}
 	if !changed {
@@ -68,6 +71,9 @@ func (f *sshFlags) apply(s *harness.Spec, fl *pflag.FlagSet, set func(string) bo
 	}
 	if fl.Changed("keep") {
 		s.SSH.Keep = f.keep
+	}
+	if fl.Changed("ssh-lease") {
+		s.SSH.Lease = harness.Duration(f.lease)
 	}
 }
 

@@ -1,6 +1,8 @@
 package bundle
 
 import (
+	"time"
+
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/ssh"
 )
@@ -11,7 +13,11 @@ func sshRuntime(spec harness.Spec, nodes []string) (harness.Runtime, error) {
 	if err != nil {
 		return nil, specErr("%v", err)
 	}
-	return ssh.Runtime{Hosts: hosts, Options: SSHOptions(spec.SSH)}, nil
+	rt := ssh.Runtime{Hosts: hosts, Options: SSHOptions(spec.SSH)}
+	if spec.SSH != nil {
+		rt.Lease = time.Duration(spec.SSH.Lease)
+	}
+	return rt, nil
 }
 
 // SSHOptions converts the spec's SSH settings for the ssh runtime's
