@@ -291,3 +291,7 @@ func TestUnchangedBinaryIsNotSentAgain(t *testing.T) {
 		}
 	}
 }
+
+func harnessSpec(t *testing.T) harness.ClusterSpec {
+	return harness.ClusterSpec{System: "kv", Nodes: []string{"n1", "n2"}, Dir: t.TempDir()}
+}
