@@ -128,14 +128,25 @@ func Supervise(ctx context.Context, cfg SuperviseConfig, in io.Reader, out io.Wr
 		}
 	}
 	send(reply{Port: port, RelayPort: int(relay.Port()), Dir: s.dir, Super: os.Getpid()})
+	return s.serve(ctx, in, send)
+}
 
-	lines := make(chan []byte)
+// serve answers the requests read from in until stop, the end of in, the
+// lease's expiry or the end of ctx, and then tears down.
+func (s *supervisor) serve(ctx context.Context, in io.Reader, send func(reply)) error {
+	cfg := s.cfg
+	lines, done := make(chan []byte), make(chan struct{})
+	defer close(done)
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 64<<10), 16<<20)
 		for sc.Scan() {
-			lines <- append([]byte(nil), sc.Bytes()...)
+			select {
+			case lines <- append([]byte(nil), sc.Bytes()...):
+			case <-done:
+				return
+			}
 		}
 	}()
 	l := newLease(cfg.Lease, time.Now())
