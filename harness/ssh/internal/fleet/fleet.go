@@ -42,6 +42,9 @@ func Available() error {
 	if _, err := exec.LookPath("ip"); err != nil {
 		return errors.New("the ssh runtime's tests need the ip command (apt-get install iproute2)")
 	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		return errors.New("the ssh runtime's tests read the hosts' rules with nft (apt-get install nftables)")
+	}
 	return nil
 }
 
