@@ -137,7 +137,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if set("nodes") {
 		s.Nodes = f.nodes
 	}
-	f.ssh.apply(&s, fl, set)
+	f.ssh.apply(&s, fl)
 	if set("rate") {
 		s.Rate = f.rate
 	}

@@ -34,10 +34,10 @@ func (f *sshFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.lease, "ssh-lease", ssh.DefaultLease, "ssh runtime: how long each host keeps its node running without hearing from the harness")
 }
 
-// apply puts the flags that are set into the spec; set says whether a
-// flag overrides the --config file. With hosts and no --nodes, the node
-// count is the number of hosts.
-func (f *sshFlags) apply(s *harness.Spec, fl *pflag.FlagSet, set func(string) bool) {
+// apply puts the flags given on the command line into the spec, over the
+// --config file's settings. With hosts and no --nodes, the node count is
+// the number of hosts.
+func (f *sshFlags) apply(s *harness.Spec, fl *pflag.FlagSet) {
 	if fl.Changed("hosts") {
 		s.Hosts = splitList(f.hosts)
 		if !fl.Changed("nodes") {
