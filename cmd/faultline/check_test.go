@@ -33,6 +33,9 @@ func TestCheckForeignHistories(t *testing.T) {
 		{[]string{"check", "--model", "frobnicator", td("knossos-bad.edn")}, 254, "no checker for the frobnicator model"},
 		{[]string{"check", "--checkers", "list-append", td("knossos-bad.edn")}, 254, "does not apply to register"},
 		{[]string{"check", "--model", "list-append", "--initial-value", "0", td("duplicate-append.jsonl")}, 254, ""},
+		// Several histories: each reported, the worst exit code wins.
+		{[]string{"check", "--initial-value", "0", td("knossos-good.edn"), td("knossos-bad.edn")}, 1, "== " + td("knossos-bad.edn")},
+		{[]string{"check", td("jepsen-records.edn"), td("mutex.json"), td("knossos-bad.edn")}, 254, "mutex history"},
 	}
 	for _, c := range cases {
 		out, code := faultline(t, c.args...)
