@@ -198,9 +198,9 @@ func fracturedReads(p *parsed, g *graph, col *collector, why whyFunc, c *cancele
 				s := p.story()
 				s.t(a)
 				s.t(b)
-				s.say("%s.", why(s, a, b, kWR))
-				s.say("However, %s: %s observed some of %s's writes but not all of them, which monotonic atomic view forbids.",
-					why(s, b, a, kRW), s.t(b), s.t(a))
+				s.say("%s < %s, because %s.", s.t(a), s.t(b), why(s, a, b, kWR))
+				s.say("However, %s < %s, because %s: %s observed some of %s's writes but not all of them (a fractured read), which monotonic atomic view forbids.",
+					s.t(b), s.t(a), why(s, b, a, kRW), s.t(b), s.t(a))
 				an := s.anomaly(-1)
 				an.Cycle = []checkers.CycleStep{
 					{Op: p.index(a), Name: s.t(a), Edge: kindName(kWR), Why: why(s, a, b, kWR)},

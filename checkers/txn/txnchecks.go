@@ -226,8 +226,8 @@ func lostUpdates(p *parsed, col *collector, c *canceler) {
 			if p.workld == ListAppend {
 				read = p.listText(p.list(&p.mops[group[0].r]))
 			}
-			s.say("%s all read key %s = %s, then wrote it (%s), and all committed: each update was made without the others', so all but one of them were lost",
-				strings.Join(names, ", "), p.keys[group[0].key], read, strings.Join(writes, ", "))
+			s.say("%s all read key %s = %s, then wrote it (%s), and all committed: each update was made without seeing the others, so all but one of them were lost.",
+				andList(names), p.keys[group[0].key], read, strings.Join(writes, ", "))
 			return s.anomaly(group[0].key)
 		})
 	}
@@ -249,4 +249,12 @@ func (p *parsed) writeText(m *mop) string {
 		return fmt.Sprintf("append %s", p.display(m.val))
 	}
 	return fmt.Sprintf("w %s", p.display(m.val))
+}
+
+// andList joins names as prose: "T1 and T2", "T1, T2 and T3".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
