@@ -147,7 +147,9 @@ func (c Checker) analyze(ctx context.Context, h history.History, r *run) error {
 		max = 8
 	}
 	r.col = newCollector(p, max)
-	var es []edge
+	// Room for the usual edges: ww, wr and rw about one per micro-op
+	// each, process one and real time three per transaction.
+	es := make([]edge, 0, 2*len(p.mops)+4*len(p.txns))
 	var why whyFunc
 	switch p.workld {
 	case ListAppend:

@@ -56,7 +56,7 @@ type graph struct {
 // isTick reports whether v is a real-time tick rather than a transaction.
 func (g *graph) isTick(v int32) bool { return v >= g.n }
 
-// buildGraph turns the edge list into a graph. It consumes es.
+// buildGraph turns the edge list into a graph.
 func buildGraph(n, total int32, es []edge, c *canceler) *graph {
 	g := &graph{n: n, total: total, off: make([]int32, total+1)}
 	for _, e := range es {
@@ -78,7 +78,6 @@ func buildGraph(n, total int32, es []edge, c *canceler) *graph {
 		slots[fill[e.from]] = uint64(e.to)<<8 | uint64(e.kind)
 		fill[e.from]++
 	}
-	clear(es)
 	g.to = make([]int32, 0, len(slots))
 	g.kinds = make([]uint8, 0, len(slots))
 	start := int32(0)

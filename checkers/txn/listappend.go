@@ -38,27 +38,41 @@ type element struct {
 	pos    int32 // position in the key's version order; -1 if no read shows it
 	inter  bool  // its transaction appended to the key again afterwards
 	dup    bool  // more than one micro-op appended it
+	node   bool  // its writer is a vertex of the graph (ok or info)
 }
 
 // laKey is the version order of one key.
 type laKey struct {
 	order      []int64 // the longest ok read
+	elems      []int32 // the element (index into la.el) at each position of order
 	orderMop   int32   // that read; -1 when none returned a non-empty list
 	dupPos     int32   // first position of order repeating an earlier one; -1
 	failPos    int32   // first position of order appended by a failed transaction; -1
 	garbagePos int32   // first position of order that nothing appended; -1
 	bad        bool    // ww and rw edges are left out
 	r0, r1     int32   // its ok reads, by length: la.reads[r0:r1]
+	// byLen[n] is where the reads of length n start in la.reads[r0:r1],
+	// for n up to len(order)+1; nil for a bad key.
+	byLen []int32
 }
 
 // laAnalysis is a list-append history with its version orders.
 type laAnalysis struct {
-	p     *parsed
-	col   *collector
-	elems map[ekey]int32
+	p   *parsed
+	col *collector
+	// el holds the appended elements, sorted by key and then value (key
+	// k's are el[seg[k]:seg[k+1]]), then the elements that reads show
+	// but nothing appended, which extra indexes.
 	el    []element
+	seg   []int32
+	extra map[ekey]int32
 	keys  []laKey
 	reads []int32 // ok read micro-ops, sorted by key, then length
+	// positions backs every key's elems and byLen.
+	positions []int32
+	// lastEl is the element each ok list read ended with (by index into
+	// p.lists), -1 for an empty read or an element nothing names.
+	lastEl []int32
 	// dupAppend is the first element appended twice: the workload promises
 	// unique elements, so the verdict cannot be trusted.
 	dupAppend int32
@@ -72,32 +86,40 @@ func (p *parsed) list(m *mop) []int64 {
 	return p.lists[m.val]
 }
 
+// elem finds the element v of key k.
 func (a *laAnalysis) elem(k int32, v int64) (int32, bool) {
-	i, ok := a.elems[ekey{k, v}]
-	return i, ok
+	lo := a.seg[k]
+	i, ok := slices.BinarySearchFunc(a.el[lo:a.seg[k+1]], v, func(e element, v int64) int { return cmp.Compare(e.val, v) })
+	if ok {
+		return lo + int32(i), true
+	}
+	i32, ok := a.extra[ekey{k, v}]
+	return i32, ok
 }
 
-// analyzeListAppend infers the version orders and finds the anomalies that
-// single reads and single keys show.
-func analyzeListAppend(p *parsed, col *collector, c *canceler) *laAnalysis {
-	a := &laAnalysis{p: p, col: col, keys: make([]laKey, len(p.keys)), dupAppend: -1}
-	a.elems = make(map[ekey]int32, p.appends)
-	a.el = make([]element, 0, p.appends)
-	for k := range a.keys {
-		a.keys[k] = laKey{orderMop: -1, dupPos: -1, failPos: -1, garbagePos: -1}
+// indexElements lists every appended element, sorted by key (a counting
+// sort, keys being dense) and then by value within the key: lookups are
+// then binary searches in a small, cached range, where a hash map of a
+// million elements would miss the cache on every one.
+func (a *laAnalysis) indexElements(c *canceler) {
+	p := a.p
+	a.seg = make([]int32, len(p.keys)+1)
+	for j := range p.mops {
+		if p.mops[j].kind == mAppend {
+			a.seg[p.mops[j].key+1]++
+		}
 	}
+	for k := range p.keys {
+		a.seg[k+1] += a.seg[k]
+	}
+	fill := slices.Clone(a.seg[:len(p.keys)])
+	a.el = make([]element, p.appends, p.appends+16)
 	for t := range p.txns {
 		c.tick()
 		x := &p.txns[t]
 		for j := x.m0; j < x.m1; j++ {
 			m := &p.mops[j]
 			if m.kind != mAppend {
-				if m.kind == mRead && x.status == stOK && m.list {
-					k := &a.keys[m.key]
-					if k.orderMop < 0 || len(p.lists[m.val]) > len(k.order) {
-						k.order, k.orderMop = p.lists[m.val], j
-					}
-				}
 				continue
 			}
 			inter := false
@@ -107,17 +129,54 @@ func analyzeListAppend(p *parsed, col *collector, c *canceler) *laAnalysis {
 					break
 				}
 			}
-			if i, ok := a.elem(m.key, m.val); ok {
-				a.el[i].dup = true
-				if a.dupAppend < 0 {
-					a.dupAppend = i
-				}
-				continue
-			}
-			a.elems[ekey{m.key, m.val}] = int32(len(a.el))
-			a.el = append(a.el, element{key: m.key, val: m.val, writer: int32(t), mop: j, pos: -1, inter: inter})
+			a.el[fill[m.key]] = element{key: m.key, val: m.val, writer: int32(t), mop: j, pos: -1,
+				inter: inter, node: x.status != stFail}
+			fill[m.key]++
 		}
 	}
+	for k := range p.keys {
+		c.tick()
+		seg := a.el[a.seg[k]:a.seg[k+1]]
+		slices.SortFunc(seg, func(x, y element) int { return cmp.Compare(x.val, y.val) })
+		for i := 1; i < len(seg); i++ {
+			if seg[i].val == seg[i-1].val {
+				seg[i].dup, seg[i-1].dup = true, true
+				if a.dupAppend < 0 {
+					a.dupAppend = a.seg[k] + int32(i)
+				}
+			}
+		}
+	}
+}
+
+// analyzeListAppend infers the version orders and finds the anomalies that
+// single reads and single keys show.
+func analyzeListAppend(p *parsed, col *collector, c *canceler) *laAnalysis {
+	a := &laAnalysis{p: p, col: col, keys: make([]laKey, len(p.keys)), dupAppend: -1}
+	for k := range a.keys {
+		a.keys[k] = laKey{orderMop: -1, dupPos: -1, failPos: -1, garbagePos: -1}
+	}
+	a.indexElements(c)
+	for t := range p.txns {
+		c.tick()
+		x := &p.txns[t]
+		if x.status != stOK {
+			continue
+		}
+		for j := x.m0; j < x.m1; j++ {
+			if m := &p.mops[j]; m.kind == mRead && m.list {
+				k := &a.keys[m.key]
+				if k.orderMop < 0 || len(p.lists[m.val]) > len(k.order) {
+					k.order, k.orderMop = p.lists[m.val], j
+				}
+			}
+		}
+	}
+	total := 0
+	for k := range a.keys {
+		total += 2*len(a.keys[k].order) + 2
+	}
+	a.positions = make([]int32, total)
 	for k := range a.keys {
 		a.indexOrder(int32(k), c)
 	}
@@ -131,14 +190,23 @@ func analyzeListAppend(p *parsed, col *collector, c *canceler) *laAnalysis {
 // where the order holds a repeat, an aborted element or garbage.
 func (a *laAnalysis) indexOrder(k int32, c *canceler) {
 	key := &a.keys[k]
+	if len(key.order) == 0 {
+		return
+	}
+	key.elems = a.positions[:len(key.order):len(key.order)]
+	a.positions = a.positions[len(key.order):]
 	for i, v := range key.order {
 		c.tick()
 		e, ok := a.elem(k, v)
 		if !ok {
 			e = int32(len(a.el))
-			a.elems[ekey{k, v}] = e
+			if a.extra == nil {
+				a.extra = map[ekey]int32{}
+			}
+			a.extra[ekey{k, v}] = e
 			a.el = append(a.el, element{key: k, val: v, writer: -1, mop: -1, pos: -1})
 		}
+		key.elems[i] = e
 		el := &a.el[e]
 		switch {
 		case el.pos >= 0:
@@ -164,6 +232,10 @@ func (a *laAnalysis) indexOrder(k int32, c *canceler) {
 // orders, duplicates, garbage, aborted reads and intermediate reads.
 func (a *laAnalysis) checkReads(c *canceler) {
 	p := a.p
+	a.lastEl = make([]int32, len(p.lists))
+	for i := range a.lastEl {
+		a.lastEl[i] = -1
+	}
 	for t := range p.txns {
 		x := &p.txns[t]
 		if x.status != stOK {
@@ -193,7 +265,8 @@ func (a *laAnalysis) checkReads(c *canceler) {
 				a.incompatible(int32(t), j)
 				a.checkElements(int32(t), j)
 			}
-			if e, ok := a.elem(m.key, l[len(l)-1]); ok {
+			if e, ok := a.lastElem(m); ok {
+				a.lastEl[m.val] = e
 				el := &a.el[e]
 				if el.inter && el.writer != int32(t) && el.writer >= 0 && p.txns[el.writer].status != stFail {
 					a.intermediate(int32(t), j, e)
@@ -201,6 +274,16 @@ func (a *laAnalysis) checkReads(c *canceler) {
 			}
 		}
 	}
+}
+
+// lastElem returns the element a non-empty read ended with.
+func (a *laAnalysis) lastElem(m *mop) (int32, bool) {
+	l := a.p.lists[m.val]
+	key := &a.keys[m.key]
+	if n := len(l); n <= len(key.elems) && key.order[n-1] == l[n-1] {
+		return key.elems[n-1], true
+	}
+	return a.elem(m.key, l[len(l)-1])
 }
 
 // isPrefix reports whether r is a prefix of l.
@@ -308,6 +391,8 @@ func (a *laAnalysis) intermediate(t, j, e int32) {
 // of one state of a key are one range.
 func (a *laAnalysis) sortReads() {
 	p := a.p
+	count := make([]int32, len(a.keys)+1)
+	n := 0
 	for t := range p.txns {
 		x := &p.txns[t]
 		if x.status != stOK {
@@ -315,43 +400,58 @@ func (a *laAnalysis) sortReads() {
 		}
 		for j := x.m0; j < x.m1; j++ {
 			if p.mops[j].kind == mRead {
-				a.reads = append(a.reads, j)
+				count[p.mops[j].key+1]++
+				n++
+			}
+		}
+	}
+	for k := range a.keys {
+		count[k+1] += count[k]
+		a.keys[k].r0, a.keys[k].r1 = count[k], count[k]
+	}
+	a.reads = make([]int32, n)
+	for t := range p.txns {
+		x := &p.txns[t]
+		if x.status != stOK {
+			continue
+		}
+		for j := x.m0; j < x.m1; j++ {
+			if m := &p.mops[j]; m.kind == mRead {
+				key := &a.keys[m.key]
+				a.reads[key.r1] = j
+				key.r1++
 			}
 		}
 	}
 	length := func(j int32) int { return len(p.list(&p.mops[j])) }
-	slices.SortFunc(a.reads, func(x, y int32) int {
-		if c := cmp.Compare(p.mops[x].key, p.mops[y].key); c != 0 {
-			return c
+	for k := range a.keys {
+		key := &a.keys[k]
+		rs := a.reads[key.r0:key.r1]
+		slices.SortStableFunc(rs, func(x, y int32) int { return cmp.Compare(length(x), length(y)) })
+		if key.bad {
+			continue
 		}
-		if c := cmp.Compare(length(x), length(y)); c != 0 {
-			return c
+		n := len(key.order)
+		key.byLen = a.positions[: n+2 : n+2]
+		a.positions = a.positions[n+2:]
+		i := 0
+		for l := 0; l <= n+1; l++ {
+			for i < len(rs) && length(rs[i]) < l {
+				i++
+			}
+			key.byLen[l] = int32(i)
 		}
-		return cmp.Compare(x, y)
-	})
-	for i := 0; i < len(a.reads); {
-		k := p.mops[a.reads[i]].key
-		j := i
-		for j < len(a.reads) && p.mops[a.reads[j]].key == k {
-			j++
-		}
-		a.keys[k].r0, a.keys[k].r1 = int32(i), int32(j)
-		i = j
 	}
 }
 
 // readersOf returns the ok reads of key k that returned its first n
-// elements.
+// elements (n at most the length of its order; none for a bad key).
 func (a *laAnalysis) readersOf(k int32, n int) []int32 {
 	key := &a.keys[k]
-	rs := a.reads[key.r0:key.r1]
-	length := func(j int32) int { return len(a.p.list(&a.p.mops[j])) }
-	lo, _ := slices.BinarySearchFunc(rs, n, func(j int32, n int) int { return cmp.Compare(length(j), n) })
-	hi := lo
-	for hi < len(rs) && length(rs[hi]) == n {
-		hi++
+	if key.byLen == nil || n > len(key.order) {
+		return nil
 	}
-	return rs[lo:hi]
+	return a.reads[key.r0+key.byLen[n] : key.r0+key.byLen[n+1]]
 }
 
 // dirtyUpdates finds, in each key's order, a committed append that comes
@@ -407,8 +507,7 @@ func (a *laAnalysis) prev(e int32) (n int, last int32) {
 	if n == 0 {
 		return 0, -1
 	}
-	last, _ = a.elem(el.key, key.order[n-1])
-	return n, last
+	return n, key.elems[n-1]
 }
 
 // node reports whether transaction t is a vertex of the graph: ok or info.
@@ -421,13 +520,13 @@ func (a *laAnalysis) edges(es []edge, c *canceler) []edge {
 		c.tick()
 		el := &a.el[e]
 		key := &a.keys[el.key]
-		if key.bad || el.dup || !p.node(el.writer) {
+		if key.bad || el.dup || !el.node {
 			continue
 		}
 		n, last := a.prev(int32(e))
 		if last >= 0 {
-			if w := a.el[last].writer; p.node(w) && w != el.writer && !a.el[last].dup {
-				es = append(es, edge{w, el.writer, kWW})
+			if l := &a.el[last]; l.node && l.writer != el.writer && !l.dup {
+				es = append(es, edge{l.writer, el.writer, kWW})
 			}
 		}
 		for _, r := range a.readersOf(el.key, n) {
@@ -443,11 +542,11 @@ func (a *laAnalysis) edges(es []edge, c *canceler) []edge {
 		if len(l) == 0 {
 			continue
 		}
-		e, ok := a.elem(m.key, l[len(l)-1])
-		if !ok || a.el[e].dup {
+		e := a.lastEl[m.val]
+		if e < 0 || a.el[e].dup {
 			continue
 		}
-		if w := a.el[e].writer; p.node(w) && w != p.owner[j] {
+		if w := a.el[e].writer; a.el[e].node && w != p.owner[j] {
 			es = append(es, edge{w, p.owner[j], kWR})
 		}
 	}

@@ -2,8 +2,10 @@ package txn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/faultline/faultline/harness/history"
 )
@@ -61,6 +63,7 @@ type parsed struct {
 	workld  string
 	appends int
 	writes  int
+	notInt  bool // a value is not an int64, so values must be interned
 }
 
 // Workload names a Checker accepts.
@@ -82,15 +85,56 @@ func inputErr(format string, args ...any) error {
 // parse builds the compact form. workload is ListAppend, RWRegister or ""
 // (tell them apart by the micro-ops).
 func parse(h history.History, workload string, c *canceler) (*parsed, error) {
+	// Most histories hold only integers; intern values only when one does
+	// not, which the first pass finds out.
+	p, err := parseValues(h, workload, c, nil)
+	if err == errNotInts {
+		p, err = parseValues(h, workload, c, map[string]int64{})
+	}
+	return p, err
+}
+
+// errNotInts stops a parse that assumed integer values.
+var errNotInts = errors.New("a value is not an integer")
+
+// keyIDs interns keys; keys that are small non-negative integers, as the
+// bundled workloads' are, go through a slice rather than a hash.
+type keyIDs struct {
+	byInt  []int32 // id+1, or 0
+	byName map[string]int32
+}
+
+const maxSliceKey = 1 << 22
+
+func (k *keyIDs) id(p *parsed, key string) int32 {
+	// Only canonical decimals: "-0", "+1" and "01" are other keys.
+	canonical := key != "" && key[0] >= '0' && key[0] <= '9' && (len(key) == 1 || key[0] != '0')
+	if n, err := strconv.Atoi(key); canonical && err == nil && n < maxSliceKey {
+		if n >= len(k.byInt) {
+			k.byInt = append(k.byInt, make([]int32, n+1-len(k.byInt)+len(k.byInt)/2)...)
+		}
+		if id := k.byInt[n]; id > 0 {
+			return id - 1
+		}
+		id := int32(len(p.keys))
+		k.byInt[n] = id + 1
+		p.keys = append(p.keys, key)
+		return id
+	}
+	if id, ok := k.byName[key]; ok {
+		return id
+	}
+	id := int32(len(p.keys))
+	k.byName[key] = id
+	p.keys = append(p.keys, key)
+	return id
+}
+
+func parseValues(h history.History, workload string, c *canceler, interned map[string]int64) (*parsed, error) {
 	p := &parsed{h: h}
-	keyIDs := map[string]int32{}
+	keys := keyIDs{byName: map[string]int32{}}
 	procIDs := map[history.Process]int32{}
 	open := map[history.Process]int32{} // process -> its open txn
-	intValues := allIntValues(h)
-	var interned map[string]int64
-	if !intValues {
-		interned = map[string]int64{}
-	}
 	final := false
 	for i := range h {
 		c.tick()
@@ -137,7 +181,15 @@ func parse(h history.History, workload string, c *canceler) (*parsed, error) {
 	if len(h) > math.MaxInt32/2 {
 		return nil, inputErr("the history has %d operations, more than this checker indexes", len(h))
 	}
-	p.mops = make([]mop, 0, 3*len(p.txns))
+	nm := 0
+	for t := range p.txns {
+		if v, ok := p.h[p.txns[t].inv].Value.(history.Txn); ok {
+			nm += len(v)
+		}
+	}
+	p.mops = make([]mop, 0, nm)
+	p.owner = make([]int32, 0, nm)
+	p.lists = make([][]int64, 0, nm/2)
 	for t := range p.txns {
 		c.tick()
 		x := &p.txns[t]
@@ -147,13 +199,7 @@ func parse(h history.History, workload string, c *canceler) (*parsed, error) {
 		}
 		x.m0 = int32(len(p.mops))
 		for j, m := range val {
-			k, ok := keyIDs[m.Key]
-			if !ok {
-				k = int32(len(p.keys))
-				keyIDs[m.Key] = k
-				p.keys = append(p.keys, m.Key)
-			}
-			mo := mop{key: k}
+			mo := mop{key: keys.id(p, m.Key)}
 			switch m.F {
 			case history.MopAppend:
 				mo.kind = mAppend
@@ -171,6 +217,9 @@ func parse(h history.History, workload string, c *canceler) (*parsed, error) {
 					return nil, inputErr("op #%d: micro-op %d, %s of nil to key %s: written values must not be nil, which stands for the initial state", p.h[x.at()].Index, j, m.F, m.Key)
 				}
 				mo.val = p.value(m.Value, interned)
+				if p.notInt {
+					return nil, errNotInts
+				}
 			} else if x.status == stOK {
 				// Reads are only known on ok completions; elsewhere
 				// they are what was asked, not what was seen.
@@ -178,6 +227,9 @@ func parse(h history.History, workload string, c *canceler) (*parsed, error) {
 				mo.val = -1
 				if !mo.none {
 					mo.val, mo.list = p.readValue(m.Value, interned)
+					if p.notInt {
+						return nil, errNotInts
+					}
 				}
 			} else {
 				mo.none, mo.val = true, -1
@@ -232,33 +284,12 @@ func (p *parsed) txnValue(x *txn) (history.Txn, error) {
 	return nil, inputErr("op #%d: a txn's value must be a list of [f key value] micro-ops, got %T", p.h[x.inv].Index, inv)
 }
 
-// allIntValues reports whether every written value and read element in h
-// is an int64, so that values need no interning.
-func allIntValues(h history.History) bool {
-	for i := range h {
-		t, ok := h[i].Value.(history.Txn)
-		if !ok {
-			continue
-		}
-		for _, m := range t {
-			switch v := m.Value.(type) {
-			case nil, int64, []int64:
-			case []any:
-				if len(v) > 0 {
-					return false
-				}
-			default:
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // value interns a written value, or returns it when values are int64.
 func (p *parsed) value(v any, interned map[string]int64) int64 {
 	if interned == nil {
-		return v.(int64)
+		n, ok := v.(int64)
+		p.notInt = p.notInt || !ok
+		return n
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -279,7 +310,7 @@ func (p *parsed) value(v any, interned map[string]int64) int64 {
 func (p *parsed) readValue(v any, interned map[string]int64) (val int64, list bool) {
 	switch x := v.(type) {
 	case []int64:
-		if interned != nil {
+		if interned != nil && len(x) > 0 {
 			ids := make([]int64, len(x))
 			for i, e := range x {
 				ids[i] = p.value(e, interned)
@@ -289,6 +320,10 @@ func (p *parsed) readValue(v any, interned map[string]int64) (val int64, list bo
 		p.lists = append(p.lists, x)
 		return int64(len(p.lists) - 1), true
 	case []any:
+		if interned == nil && len(x) > 0 {
+			p.notInt = true
+			return 0, true
+		}
 		ids := make([]int64, len(x))
 		for i, e := range x {
 			ids[i] = p.value(e, interned)

@@ -151,7 +151,7 @@ func (s *simStore) emit(p history.Process, typ history.Type, v history.Txn) {
 
 func (s *simStore) invoke(p history.Process) *simTxn {
 	cfg := s.cfg
-	t := &simTxn{proc: p, buf: map[int][]int64{}, wbuf: map[int]int64{}}
+	t := &simTxn{proc: p}
 	n := 1 + s.rng.IntN(cfg.maxLen)
 	write := "w"
 	if cfg.workload == ListAppend {
@@ -277,6 +277,9 @@ func (s *simStore) run(t *simTxn, i int) bool {
 		case serial:
 			s.commitAppend(m.k, m.v)
 		default:
+			if t.buf == nil {
+				t.buf = map[int][]int64{}
+			}
 			t.buf[m.k] = append(t.buf[m.k], m.v)
 		}
 		return true
@@ -317,6 +320,9 @@ func (s *simStore) run(t *simTxn, i int) bool {
 		s.clock++
 		s.regs[m.k] = append(s.regs[m.k], simVersion{s.clock, m.v})
 	default:
+		if t.wbuf == nil {
+			t.wbuf = map[int]int64{}
+		}
 		t.wbuf[m.k] = m.v
 	}
 	return true
