@@ -286,7 +286,7 @@ func (c Checker) verdict(r *run, required []string, stop string) checkers.Result
 	st["keys"] = len(p.keys)
 	st["required"] = required
 	st["models_checked"] = nonNil(checked)
-	st["txn_models"] = checkers.ModelVerdict{RuledOut: nonNil(ruled), Strongest: nonNil(strongest(kept)), Checked: nonNil(checked)}
+	st[checkers.TxnModelsStat] = checkers.ModelVerdict{RuledOut: nonNil(ruled), Strongest: nonNil(strongest(kept)), Checked: nonNil(checked)}
 	if len(ruled) > 0 {
 		st["not"] = weakest(ruled)
 	}

@@ -104,7 +104,7 @@ func FuzzCheck(f *testing.F) {
 			if r.Valid == checkers.Unknown && r.Error == "" {
 				t.Fatalf("unknown without a reason: %+v", r)
 			}
-			v, ok := r.Stats["txn_models"].(checkers.ModelVerdict)
+			v, ok := r.Stats[checkers.TxnModelsStat].(checkers.ModelVerdict)
 			if !ok {
 				continue
 			}

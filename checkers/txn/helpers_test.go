@@ -115,7 +115,7 @@ func has(r checkers.Result, typ string) bool {
 // verdict returns the transactional model verdict of r.
 func verdict(t testing.TB, r checkers.Result) checkers.ModelVerdict {
 	t.Helper()
-	v, ok := r.Stats["txn_models"].(checkers.ModelVerdict)
+	v, ok := r.Stats[checkers.TxnModelsStat].(checkers.ModelVerdict)
 	if !ok {
 		t.Fatalf("no txn_models in %+v", r)
 	}

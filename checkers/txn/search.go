@@ -69,10 +69,10 @@ const (
 
 // cycleStats reports how the search went.
 type cycleStats struct {
-	Components  int    `json:"components"`    // strongly connected components with a cycle
-	Largest     int    `json:"largest"`       // transactions in the largest one
-	BudgetSpent int64  `json:"budget_spent"`  // edge relaxations used by the named-cycle search
-	Exhausted   bool   `json:"exhausted"`     // the budget ran out before every component was searched
+	Components  int    `json:"components"`   // strongly connected components with a cycle
+	Largest     int    `json:"largest"`      // transactions in the largest one
+	BudgetSpent int64  `json:"budget_spent"` // edge relaxations used by the named-cycle search
+	Exhausted   bool   `json:"exhausted"`    // the budget ran out before every component was searched
 	Note        string `json:"note,omitempty"`
 }
 
