@@ -1,6 +1,10 @@
 package checkers
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/faultline/faultline/harness/history"
+)
 
 // Checkers of some workloads live in packages that import this one (the
 // transactional checkers in checkers/txn), so ForWorkload cannot name
@@ -9,6 +13,7 @@ import "sync"
 var (
 	registeredMu sync.RWMutex
 	registered   = map[string]func() []Checker{}
+	validators   = map[string]func(history.History) error{}
 )
 
 // RegisterWorkload makes ForWorkload(name) return what checkers returns.
@@ -30,4 +35,24 @@ func registeredFor(name string) []Checker {
 		return mk()
 	}
 	return nil
+}
+
+// RegisterInput makes CheckModel(h, name) run validate, so that a history
+// the workload's checkers could not read is refused as bad input (naming
+// the problem) before any checker runs.
+func RegisterInput(name string, validate func(history.History) error) {
+	registeredMu.Lock()
+	defer registeredMu.Unlock()
+	validators[name] = validate
+}
+
+// validateRegistered runs the validator registered for a workload, if any.
+func validateRegistered(name string, h history.History) error {
+	registeredMu.RLock()
+	v := validators[name]
+	registeredMu.RUnlock()
+	if v == nil {
+		return nil
+	}
+	return v(h)
 }
