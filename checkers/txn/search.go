@@ -120,12 +120,12 @@ func findCycles(p *parsed, g *graph, col *collector, why whyFunc, budget int64, 
 	})
 	for _, ci := range order {
 		if s.budget == 0 {
-			stats.Exhausted = true
 			break
 		}
 		searchComponent(p, g, s, res, full, ci, members[ci], col, why)
 	}
 	stats.BudgetSpent = budget - s.budget
+	stats.Exhausted = s.budget == 0
 
 	// Every model whose subgraph has a cycle gets a named cycle, whatever
 	// the budget left unexplained.
