@@ -59,6 +59,7 @@ func BenchmarkCheck(b *testing.B) {
 			defer benchHistories.Delete(fmt.Sprint(cfg))
 			runtime.GC()
 			base := liveHeap()
+			b.ReportAllocs()
 			b.ResetTimer()
 			var peak uint64
 			var r checkers.Result

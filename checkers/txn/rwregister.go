@@ -49,10 +49,14 @@ type extRead struct {
 
 // rwAnalysis is an rw-register history with its partial version orders.
 type rwAnalysis struct {
-	p      *parsed
-	col    *collector
-	vers   map[ekey]int32
+	p   *parsed
+	col *collector
+	// v holds the written versions, sorted by key and then value (key k's
+	// are v[seg[k]:seg[k+1]]), then the values that reads show but nothing
+	// wrote, which extra indexes.
 	v      []version
+	seg    []int32
+	extra  map[ekey]int32
 	reads  []extRead // sorted by version
 	nilR   [][2]int32
 	badKey []bool // a value written twice: no ww or rw edges on the key
@@ -61,14 +65,87 @@ type rwAnalysis struct {
 	dupWrite int32
 }
 
+// version returns the index of value v of key k, adding it (as a value
+// nothing wrote) if it is not there.
 func (a *rwAnalysis) version(k int32, v int64) int32 {
-	if i, ok := a.vers[ekey{k, v}]; ok {
-		return i
+	lo := a.seg[k]
+	i, ok := slices.BinarySearchFunc(a.v[lo:a.seg[k+1]], v, func(x version, v int64) int { return cmp.Compare(x.val, v) })
+	if ok {
+		return lo + int32(i)
 	}
-	i := int32(len(a.v))
-	a.vers[ekey{k, v}] = i
+	if j, ok := a.extra[ekey{k, v}]; ok {
+		return j
+	}
+	if a.extra == nil {
+		a.extra = map[ekey]int32{}
+	}
+	j := int32(len(a.v))
+	a.extra[ekey{k, v}] = j
 	a.v = append(a.v, version{key: k, val: v, writer: -1, wmop: -1, failed: -1, inter: -1, parent: -1})
-	return i
+	return j
+}
+
+// indexVersions lists every written value once, sorted by key (a counting
+// sort) and then by value, with who wrote it: lookups are then binary
+// searches in a small range rather than misses in a big hash map.
+func (a *rwAnalysis) indexVersions(c *canceler) {
+	p := a.p
+	type write struct {
+		val  int64
+		t, j int32
+	}
+	start := make([]int32, len(p.keys)+1)
+	for j := range p.mops {
+		if p.mops[j].kind == mWrite {
+			start[p.mops[j].key+1]++
+		}
+	}
+	for k := range p.keys {
+		start[k+1] += start[k]
+	}
+	fill := slices.Clone(start[:len(p.keys)])
+	ws := make([]write, p.writes)
+	for t := range p.txns {
+		c.tick()
+		x := &p.txns[t]
+		for j := x.m0; j < x.m1; j++ {
+			if m := &p.mops[j]; m.kind == mWrite {
+				ws[fill[m.key]] = write{m.val, int32(t), j}
+				fill[m.key]++
+			}
+		}
+	}
+	a.seg = make([]int32, len(p.keys)+1)
+	a.v = make([]version, 0, p.writes+16)
+	for k := range p.keys {
+		c.tick()
+		a.seg[k] = int32(len(a.v))
+		seg := ws[start[k]:start[k+1]]
+		slices.SortFunc(seg, func(x, y write) int { return cmp.Compare(x.val, y.val) })
+		for i, w := range seg {
+			if i == 0 || w.val != seg[i-1].val {
+				a.v = append(a.v, version{key: int32(k), val: w.val, writer: -1, wmop: -1, failed: -1, inter: -1, parent: -1})
+			}
+			v := &a.v[len(a.v)-1]
+			v.writes++
+			if v.writes > 1 {
+				a.badKey[k] = true
+				if a.dupWrite < 0 {
+					a.dupWrite = int32(len(a.v) - 1)
+				}
+			}
+			x := &p.txns[w.t]
+			switch {
+			case x.status == stFail:
+				v.failed = w.t
+			case !p.lastWrite(x, w.j):
+				v.inter = w.t
+			default:
+				v.writer, v.wmop = w.t, w.j
+			}
+		}
+	}
+	a.seg[len(p.keys)] = int32(len(a.v))
 }
 
 // lastWrite reports whether micro-op j is its transaction's last write of
@@ -98,34 +175,9 @@ func (p *parsed) extReadOf(x *txn, k int32) int32 {
 // analyzeRegister infers the version orders and finds the anomalies single
 // reads show: aborted, intermediate and garbage reads, and cyclic versions.
 func analyzeRegister(p *parsed, col *collector, c *canceler) *rwAnalysis {
-	a := &rwAnalysis{p: p, col: col, vers: make(map[ekey]int32, p.writes), dupWrite: -1,
+	a := &rwAnalysis{p: p, col: col, dupWrite: -1,
 		nilR: make([][2]int32, len(p.keys)), badKey: make([]bool, len(p.keys))}
-	for t := range p.txns {
-		c.tick()
-		x := &p.txns[t]
-		for j := x.m0; j < x.m1; j++ {
-			m := &p.mops[j]
-			if m.kind != mWrite {
-				continue
-			}
-			v := &a.v[a.version(m.key, m.val)]
-			v.writes++
-			if v.writes > 1 {
-				a.badKey[m.key] = true
-				if a.dupWrite < 0 {
-					a.dupWrite = a.vers[ekey{m.key, m.val}]
-				}
-			}
-			switch {
-			case x.status == stFail:
-				v.failed = int32(t)
-			case !p.lastWrite(x, j):
-				v.inter = int32(t)
-			default:
-				v.writer, v.wmop = int32(t), j
-			}
-		}
-	}
+	a.indexVersions(c)
 	for t := range p.txns {
 		c.tick()
 		x := &p.txns[t]
