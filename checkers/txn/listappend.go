@@ -388,28 +388,12 @@ func (a *laAnalysis) intermediate(t, j, e int32) {
 }
 
 // sortReads lists every ok read by key, then by length, so that the reads
-// of one state of a key are one range.
+// of one state of a key are one range: two stable counting sorts, by
+// length and then by key, both linear.
 func (a *laAnalysis) sortReads() {
 	p := a.p
-	count := make([]int32, len(a.keys)+1)
-	n := 0
-	for t := range p.txns {
-		x := &p.txns[t]
-		if x.status != stOK {
-			continue
-		}
-		for j := x.m0; j < x.m1; j++ {
-			if p.mops[j].kind == mRead {
-				count[p.mops[j].key+1]++
-				n++
-			}
-		}
-	}
-	for k := range a.keys {
-		count[k+1] += count[k]
-		a.keys[k].r0, a.keys[k].r1 = count[k], count[k]
-	}
-	a.reads = make([]int32, n)
+	var reads, lens []int32
+	maxLen := int32(0)
 	for t := range p.txns {
 		x := &p.txns[t]
 		if x.status != stOK {
@@ -417,20 +401,45 @@ func (a *laAnalysis) sortReads() {
 		}
 		for j := x.m0; j < x.m1; j++ {
 			if m := &p.mops[j]; m.kind == mRead {
-				key := &a.keys[m.key]
-				a.reads[key.r1] = j
-				key.r1++
+				n := int32(len(p.list(m)))
+				reads, lens = append(reads, j), append(lens, n)
+				maxLen = max(maxLen, n)
 			}
 		}
+	}
+	byLen := make([]int32, len(reads))
+	count := make([]int32, maxLen+2)
+	for _, n := range lens {
+		count[n+1]++
+	}
+	for i := int32(1); i < maxLen+2; i++ {
+		count[i] += count[i-1]
+	}
+	for i, j := range reads {
+		byLen[count[lens[i]]] = j
+		count[lens[i]]++
+	}
+	kc := make([]int32, len(a.keys)+1)
+	for _, j := range byLen {
+		kc[p.mops[j].key+1]++
+	}
+	for k := range a.keys {
+		kc[k+1] += kc[k]
+		a.keys[k].r0, a.keys[k].r1 = kc[k], kc[k]
+	}
+	a.reads = reads // reuse: every slot is overwritten
+	for _, j := range byLen {
+		key := &a.keys[p.mops[j].key]
+		a.reads[key.r1] = j
+		key.r1++
 	}
 	length := func(j int32) int { return len(p.list(&p.mops[j])) }
 	for k := range a.keys {
 		key := &a.keys[k]
-		rs := a.reads[key.r0:key.r1]
-		slices.SortStableFunc(rs, func(x, y int32) int { return cmp.Compare(length(x), length(y)) })
 		if key.bad {
 			continue
 		}
+		rs := a.reads[key.r0:key.r1]
 		n := len(key.order)
 		key.byLen = a.positions[: n+2 : n+2]
 		a.positions = a.positions[n+2:]

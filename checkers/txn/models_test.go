@@ -133,3 +133,44 @@ func TestStrongestAndWeakest(t *testing.T) {
 		t.Fatalf("weakest %v", got)
 	}
 }
+
+// The hierarchy as the README draws it: each line's implications hold, and
+// together (transitively) they are every implication between the models
+// the checker reports on.
+var readmeHierarchy = map[string][]string{
+	StrictSerializable:             {StrongSessionSerializable, StrongSnapshotIsolation},
+	StrongSessionSerializable:      {Serializable, StrongSessionSnapshotIsolation},
+	StrongSnapshotIsolation:        {StrongSessionSnapshotIsolation, StrongReadCommitted},
+	Serializable:                   {RepeatableRead, SnapshotIsolation},
+	StrongSessionSnapshotIsolation: {SnapshotIsolation, StrongSessionReadCommitted},
+	StrongReadCommitted:            {StrongSessionReadCommitted, StrongReadUncommitted},
+	RepeatableRead:                 {MonotonicAtomicView},
+	SnapshotIsolation:              {MonotonicAtomicView},
+	MonotonicAtomicView:            {ReadCommitted},
+	StrongSessionReadCommitted:     {ReadCommitted, StrongSessionReadUncommitted},
+	StrongReadUncommitted:          {StrongSessionReadUncommitted},
+	ReadCommitted:                  {ReadUncommitted},
+	StrongSessionReadUncommitted:   {ReadUncommitted},
+}
+
+func TestReadmeHierarchy(t *testing.T) {
+	var reach func(a, b string) bool
+	reach = func(a, b string) bool {
+		if a == b {
+			return true
+		}
+		for _, w := range readmeHierarchy[a] {
+			if reach(w, b) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range reported {
+		for _, b := range reported {
+			if impliesModel(a, b) != reach(a, b) {
+				t.Errorf("%s ⇒ %s: the lattice says %v, the README %v", a, b, impliesModel(a, b), reach(a, b))
+			}
+		}
+	}
+}

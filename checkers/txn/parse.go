@@ -131,7 +131,7 @@ func (k *keyIDs) id(p *parsed, key string) int32 {
 }
 
 func parseValues(h history.History, workload string, c *canceler, interned map[string]int64) (*parsed, error) {
-	p := &parsed{h: h}
+	p := &parsed{h: h, txns: make([]txn, 0, len(h)/2+1)}
 	keys := keyIDs{byName: map[string]int32{}}
 	procIDs := map[history.Process]int32{}
 	open := map[history.Process]int32{} // process -> its open txn
