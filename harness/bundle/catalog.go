@@ -13,6 +13,8 @@ var CheckerDocs = []Info{
 	{"session", "read-your-writes, monotonic reads, monotonic writes, writes-follow-reads and PRAM per process (session), plus staleness: how many versions and milliseconds reads were behind"},
 	{"convergence", "after the final heal, every node's final read of a key agrees, and no acknowledged write is missing from it"},
 	{"availability", "fraction of ok, fail and info and latency quantiles, for healthy periods and for each fault window"},
+	{"txn-list-append", "txn-list-append: Elle's checker of list-append transactions: version orders from reads; G0, G1a/b/c, G-single, G-nonadjacent, G2-item (-process, -realtime), lost updates and more; which transactional models (read committed ... strict serializable) are ruled out"},
+	{"txn-rw-register", "txn-rw-register: the same for read-write register transactions, ordering versions only by what reads prove (nil first, writes follow reads)"},
 }
 
 // RuntimeDocs describes each runtime in a line.
