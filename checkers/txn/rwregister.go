@@ -197,8 +197,10 @@ func analyzeRegister(p *parsed, col *collector, c *canceler) *rwAnalysis {
 			for w := j + 1; w < x.m1; w++ {
 				o := &p.mops[w]
 				if o.kind == mWrite && o.key == m.key && p.lastWrite(x, w) {
-					v := &a.v[a.version(o.key, o.val)]
-					if v.writer == int32(t) && r.ver >= 0 {
+					vi := a.version(o.key, o.val)
+					// Reading the value it writes later is a future read,
+					// reported below, not an order of versions.
+					if v := &a.v[vi]; v.writer == int32(t) && r.ver >= 0 && r.ver != vi {
 						v.parent = r.ver
 					}
 					break
@@ -242,6 +244,13 @@ func (a *rwAnalysis) checkReads(c *canceler) {
 			vi := a.version(m.key, m.val)
 			v := &a.v[vi]
 			switch {
+			case v.writer == int32(t) && v.wmop > j:
+				val := p.display(m.val)
+				a.col.add(anomalyFutureRead, func() checkers.Anomaly {
+					s := p.story()
+					s.say("%s read key %s = %s, a value it writes only later", s.t(int32(t)), p.keys[m.key], val)
+					return s.anomaly(m.key)
+				})
 			case v.writer >= 0 && (v.writer == int32(t) || v.writes == 1):
 			case v.inter >= 0 && v.inter != int32(t):
 				a.report(anomalyG1b, int32(t), j, v.inter, "wrote %s to key %s and then overwrote it in the same transaction", "read key %s = %s, that intermediate value: an intermediate read")

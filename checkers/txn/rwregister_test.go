@@ -202,3 +202,13 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("valid %v error %q", r.Valid, r.Error)
 	}
 }
+
+func TestRegisterFutureRead(t *testing.T) {
+	b := newHB(t)
+	b.seq(0, "r x 5; w x 5")
+	expect(t, b.check(RWRegister), "future-read")
+	// Reading one's own earlier write is fine.
+	b2 := newHB(t)
+	b2.seq(0, "w x 5; r x 5")
+	expect(t, b2.check(RWRegister))
+}
