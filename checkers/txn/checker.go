@@ -151,6 +151,8 @@ func (c Checker) analyze(ctx context.Context, h history.History, r *run) error {
 	// each, process one and real time three per transaction.
 	es := make([]edge, 0, 2*len(p.mops)+4*len(p.txns))
 	var why whyFunc
+	var fractured func(whyFunc, *canceler)
+	next := int32(len(p.txns)) // the first virtual vertex
 	switch p.workld {
 	case ListAppend:
 		a := analyzeListAppend(p, r.col, can)
@@ -160,8 +162,9 @@ func (c Checker) analyze(ctx context.Context, h history.History, r *run) error {
 			r.untrusty = fmt.Sprintf("element %s was appended to key %s more than once; list-append needs unique elements per key, so version orders (and the verdict) cannot be trusted",
 				p.display(el.val), p.keys[el.key])
 		}
-		es = a.edges(es, can)
+		es = a.edges(es, &next, can)
 		why = a.why
+		fractured = a.fractured
 	default:
 		a := analyzeRegister(p, r.col, can)
 		internalRegister(p, r.col, can)
@@ -170,48 +173,21 @@ func (c Checker) analyze(ctx context.Context, h history.History, r *run) error {
 			r.untrusty = fmt.Sprintf("value %s was written to key %s more than once; rw-register needs unique writes per key, so keys with repeated values get no version order and the verdict cannot be trusted",
 				p.display(v.val), p.keys[v.key])
 		}
-		es = a.edges(es, can)
+		es = a.edges(es, &next, can)
 		why = a.why
+		fractured = a.fractured
 	}
 	lostUpdates(p, r.col, can)
-	es, ticks := orderEdges(p, es)
-	g := buildGraph(int32(len(p.txns)), int32(len(p.txns))+ticks, es, can)
+	es, ticks := orderEdges(p, es, next)
+	g := buildGraph(int32(len(p.txns)), next+ticks, es, can)
 	r.graph = g
-	fracturedReads(p, g, r.col, why, can)
+	fractured(why, can)
 	budget := c.SearchBudget
 	if budget <= 0 {
 		budget = defaultBudget
 	}
 	r.cycles = findCycles(p, g, r.col, why, budget, can)
 	return nil
-}
-
-// fracturedReads finds transactions that saw one of another's writes but
-// missed another of its writes: a wr edge one way and an rw edge back.
-func fracturedReads(p *parsed, g *graph, col *collector, why whyFunc, c *canceler) {
-	for b := int32(0); b < g.n; b++ {
-		for e := g.off[b]; e < g.off[b+1]; e++ {
-			c.tick()
-			a := g.to[e]
-			if g.kinds[e]&kRW == 0 || g.isTick(a) || g.kindsOf(a, b)&kWR == 0 {
-				continue
-			}
-			col.add(anomalyFracturedRead, func() checkers.Anomaly {
-				s := p.story()
-				s.t(a)
-				s.t(b)
-				s.say("%s < %s, because %s.", s.t(a), s.t(b), why(s, a, b, kWR))
-				s.say("However, %s < %s, because %s: %s observed some of %s's writes but not all of them (a fractured read), which monotonic atomic view forbids.",
-					s.t(b), s.t(a), why(s, b, a, kRW), s.t(b), s.t(a))
-				an := s.anomaly(-1)
-				an.Cycle = []checkers.CycleStep{
-					{Op: p.index(a), Name: s.t(a), Edge: kindName(kWR), Why: why(s, a, b, kWR)},
-					{Op: p.index(b), Name: s.t(b), Edge: kindName(kRW), Why: why(s, b, a, kRW)},
-				}
-				return an
-			})
-		}
-	}
 }
 
 // verdict turns what was found into the result.
@@ -297,7 +273,7 @@ func (c Checker) verdict(r *run, required []string, stop string) checkers.Result
 		st["final_transactions_skipped"] = p.final
 	}
 	if g := r.graph; g != nil {
-		st["edges"] = map[string]int{"ww": g.counts[0], "wr": g.counts[1], "rw": g.counts[2], "process": g.counts[3], "realtime": g.counts[4]}
+		st["edges"] = map[string]int{"ww": g.counts[0], "wr": g.counts[1], "rw": g.counts[2], "process": g.counts[3], "realtime": g.counts[4], "pass": g.counts[5]}
 		st["cycle_search"] = r.cycles
 	}
 	return res

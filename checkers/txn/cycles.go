@@ -5,8 +5,9 @@ import "math/bits"
 // Cycle search. A kind of cycle (G0, G1c, G-single-item...) is a small
 // automaton over edge kinds; the shortest cycle of that kind through a
 // vertex is a breadth-first search of the product of the graph with the
-// automaton, from the vertex back to itself in an accepting state. Ticks
-// cost nothing to cross, so lengths count transactions (a 0-1 BFS).
+// automaton, from the vertex back to itself in an accepting state. Virtual
+// vertices cost nothing to cross, so lengths count transactions (a 0-1
+// BFS).
 
 // automaton recognizes the edge-kind sequences of one kind of cycle.
 type automaton interface {
@@ -56,6 +57,9 @@ const (
 func (c *cycleSpec) start() uint8 { return 0 }
 
 func (c *cycleSpec) step(st uint8, k uint8) (uint8, bool) {
+	if k == kPass {
+		return st, c.rw != rwNone // the rw edge that entered the state goes on
+	}
 	if k == kRW {
 		if c.rw == rwNone || (c.rw == rwOne && st&(sRW1|sRW2) != 0) {
 			return 0, false
@@ -143,6 +147,9 @@ type viewAuto struct {
 func (a *viewAuto) start() uint8 { return a.s0 }
 
 func (a *viewAuto) step(st uint8, k uint8) (uint8, bool) {
+	if k == kPass {
+		return st, a.w.passes()
+	}
 	if k&a.w.anyK != 0 {
 		return 0, true
 	}
@@ -259,11 +266,11 @@ func (s *searcher) search(start int32, a automaton, within []int32, states int32
 				if _, seen := s.parent[nk]; seen {
 					continue
 				}
-				// Every edge into a tick costs 0 and every edge into a
-				// transaction 1, so the first visit of a key is its
+				// Every edge into a virtual vertex costs 0 and every edge
+				// into a transaction 1, so the first visit of a key is its
 				// shortest as long as keys leave the deque in order of
 				// distance: free steps go to the front (a 0-1 BFS).
-				if g.isTick(to) {
+				if g.virtual(to) {
 					s.parent[nk] = packParent(d, cur, kb)
 					if head > 0 {
 						head--
@@ -282,7 +289,8 @@ func (s *searcher) search(start int32, a automaton, within []int32, states int32
 }
 
 // path rebuilds the cycle that closes from key last with kind bit kb, and
-// folds ticks into the real-time steps around them.
+// folds virtual vertices into the edges that entered them: a real-time
+// step through ticks, an rw step through a fanOut state.
 func (s *searcher) path(last uint64, kb uint8) []step {
 	var rev []step
 	rev = append(rev, step{from: int32(last >> 8), kind: 1 << kb})
@@ -298,8 +306,8 @@ func (s *searcher) path(last uint64, kb uint8) []step {
 	var out []step
 	for i := len(rev) - 1; i >= 0; i-- {
 		st := rev[i]
-		if s.g.isTick(st.from) {
-			continue // the real-time step into it already stands for the way through
+		if s.g.virtual(st.from) {
+			continue // the step into it already stands for the way through
 		}
 		out = append(out, st)
 	}

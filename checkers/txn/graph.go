@@ -11,8 +11,11 @@ const (
 	kRW                     // read-write (anti-dependency): a read the version b overwrote
 	kProc                   // process order: same process, a first (a ok)
 	kRT                     // real time: a completed before b was invoked
+	// kPass continues the rw edge that entered a virtual state vertex (see
+	// fanOut): it changes nothing a cycle's kind depends on.
+	kPass
 	kData = kWW | kWR | kRW
-	kAll  = kData | kProc | kRT
+	kAll  = kData | kProc | kRT | kPass
 )
 
 // kindName names one kind bit as Elle does.
@@ -28,6 +31,8 @@ func kindName(k uint8) string {
 		return "process"
 	case kRT:
 		return "realtime"
+	case kPass:
+		return "pass"
 	}
 	return "?"
 }
@@ -39,22 +44,23 @@ type edge struct {
 }
 
 // graph is the dependency graph in compressed sparse rows. Vertices
-// 0..n-1 are transactions (failed ones have no edges); n..total-1 are
-// "ticks", one per ok completion in history order, chained, so that real
-// time costs O(n) edges: a transaction reaches the tick of its completion,
-// every later tick, and every transaction invoked after that tick's
-// completion. Each (from, to) pair appears once, with the union of its
-// kinds.
+// 0..n-1 are transactions (failed ones have no edges); the rest are
+// virtual: the states of fanOut, then "ticks", one per ok completion in
+// history order, chained, so that real time costs O(n) edges: a
+// transaction reaches the tick of its completion, every later tick, and
+// every transaction invoked after that tick's completion. Each (from, to)
+// pair appears once, with the union of its kinds.
 type graph struct {
 	n, total int32
 	off      []int32 // out-edges of v are to[off[v]:off[v+1]]
 	to       []int32
 	kinds    []uint8
-	counts   [5]int // edges per kind before deduplication, for the stats
+	counts   [6]int // edges per kind before deduplication, for the stats
 }
 
-// isTick reports whether v is a real-time tick rather than a transaction.
-func (g *graph) isTick(v int32) bool { return v >= g.n }
+// virtual reports whether v is a tick or a fanOut state rather than a
+// transaction.
+func (g *graph) virtual(v int32) bool { return v >= g.n }
 
 // buildGraph turns the edge list into a graph.
 func buildGraph(n, total int32, es []edge, c *canceler) *graph {
@@ -114,7 +120,8 @@ func (g *graph) kindsOf(a, b int32) uint8 {
 }
 
 // orderEdges adds process and real-time edges for the transactions of p
-// that are vertices (ok and info ones). It returns the number of ticks.
+// that are vertices (ok and info ones), numbering ticks from base. It
+// returns the number of ticks.
 //
 // Process order: each transaction follows the last ok transaction its
 // process completed before it. An info transaction may take effect at any
@@ -122,8 +129,8 @@ func (g *graph) kindsOf(a, b int32) uint8 {
 //
 // Real time: b follows a when a's ok completion comes before b's
 // invocation in the history, through the chain of ticks.
-func orderEdges(p *parsed, es []edge) ([]edge, int32) {
-	n := int32(len(p.txns))
+func orderEdges(p *parsed, es []edge, base int32) ([]edge, int32) {
+	n := base
 	lastOK := make([]int32, p.procs)
 	for i := range lastOK {
 		lastOK[i] = -1
@@ -165,4 +172,60 @@ func orderEdges(p *parsed, es []edge) ([]edge, int32) {
 		es = append(es, edge{n + int32(j-1), int32(t), kRT})
 	}
 	return es, int32(len(done))
+}
+
+// fanOut adds an rw edge from every reader of a state to every writer that
+// overwrote it, except from a transaction to itself. When there are many of
+// both (a store that loses writes makes every read return the same state),
+// the readers-times-writers edges go through 2m virtual vertices instead,
+// numbered from *next: with the m writers sorted, a prefix chain P1 → P2 →
+// … → Pm and a suffix chain Qm → … → Q1, Pi and Qi each passing to the
+// i-th writer. A reader enters P just past its own place among the writers
+// and Q just before it, so it reaches every writer but itself, and the
+// edges grow as readers plus writers.
+func fanOut(es []edge, readers, writers []int32, next *int32) []edge {
+	r, m := len(readers), len(writers)
+	if r*m <= 4*m+2*r+16 {
+		for _, a := range readers {
+			for _, b := range writers {
+				if a != b {
+					es = append(es, edge{a, b, kRW})
+				}
+			}
+		}
+		return es
+	}
+	ws := slices.Clone(writers)
+	slices.Sort(ws)
+	p0 := *next
+	q0 := p0 + int32(m)
+	*next += 2 * int32(m)
+	for i, w := range ws {
+		i := int32(i)
+		es = append(es, edge{p0 + i, w, kPass}, edge{q0 + i, w, kPass})
+		if int(i)+1 < m {
+			es = append(es, edge{p0 + i, p0 + i + 1, kPass})
+		}
+		if i > 0 {
+			es = append(es, edge{q0 + i, q0 + i - 1, kPass})
+		}
+	}
+	for _, a := range readers {
+		lo, found := slices.BinarySearch(ws, a)
+		if !found {
+			es = append(es, edge{a, p0, kRW})
+			continue
+		}
+		hi := lo
+		for hi < m && ws[hi] == a {
+			hi++
+		}
+		if hi < m {
+			es = append(es, edge{a, p0 + int32(hi), kRW})
+		}
+		if lo > 0 {
+			es = append(es, edge{a, q0 + int32(lo) - 1, kRW})
+		}
+	}
+	return es
 }

@@ -37,9 +37,13 @@ func (a *laAnalysis) prev(e int32) (n int, last int32) {
 // node reports whether transaction t is a vertex of the graph: ok or info.
 func (p *parsed) node(t int32) bool { return t >= 0 && p.txns[t].status != stFail }
 
-// edges adds the ww, wr and rw edges of every key.
-func (a *laAnalysis) edges(es []edge, c *canceler) []edge {
+// edges adds the ww, wr and rw edges of every key. Virtual vertices, if
+// fanOut needs them, are numbered from *next.
+func (a *laAnalysis) edges(es []edge, next *int32, c *canceler) []edge {
 	p := a.p
+	// The appends no read shows all follow the same state, the whole
+	// order: their readers and writers go through fanOut together.
+	unobserved := make([][]int32, len(a.keys))
 	for e := range a.el {
 		c.tick()
 		el := &a.el[e]
@@ -53,11 +57,26 @@ func (a *laAnalysis) edges(es []edge, c *canceler) []edge {
 				es = append(es, edge{l.writer, el.writer, kWW})
 			}
 		}
+		if el.pos < 0 {
+			unobserved[el.key] = append(unobserved[el.key], el.writer)
+			continue
+		}
 		for _, r := range a.readersOf(el.key, n) {
 			if rt := p.owner[r]; rt != el.writer {
 				es = append(es, edge{rt, el.writer, kRW})
 			}
 		}
+	}
+	var readers []int32
+	for k, ws := range unobserved {
+		if len(ws) == 0 {
+			continue
+		}
+		readers = readers[:0]
+		for _, r := range a.readersOf(int32(k), len(a.keys[k].order)) {
+			readers = append(readers, p.owner[r])
+		}
+		es = fanOut(es, readers, ws, next)
 	}
 	for _, j := range a.reads {
 		c.tick()

@@ -347,33 +347,80 @@ func (a *rwAnalysis) fromNil(v *version) bool {
 	return !a.p.node(par.writer) || par.writes != 1
 }
 
-// edges adds the ww, wr and rw edges.
-func (a *rwAnalysis) edges(es []edge, c *canceler) []edge {
+// edges adds the ww, wr and rw edges. Virtual vertices, if fanOut needs
+// them, are numbered from *next.
+func (a *rwAnalysis) edges(es []edge, next *int32, c *canceler) []edge {
 	p := a.p
+	// The writers that follow each state: a version's children (whose
+	// writers read it first), and for nil, each key's versions with no
+	// known writer before them; grouped by counting sorts.
+	nv := int32(len(a.v))
+	start := make([]int32, nv+int32(len(p.keys))+1) // states: versions, then each key's nil
+	state := func(v *version) (int32, int32) {
+		par := int32(-1)
+		if v.parent >= 0 {
+			par = v.parent
+		}
+		nilState := int32(-1)
+		if a.fromNil(v) {
+			nilState = nv + v.key
+		}
+		return par, nilState
+	}
+	live := func(v *version) bool { return !a.badKey[v.key] && p.node(v.writer) }
 	for i := range a.v {
 		c.tick()
 		v := &a.v[i]
-		if a.badKey[v.key] || !p.node(v.writer) {
+		if !live(v) {
 			continue
 		}
-		if v.parent >= 0 {
-			par := &a.v[v.parent]
-			if p.node(par.writer) && par.writes == 1 && par.writer != v.writer {
-				es = append(es, edge{par.writer, v.writer, kWW})
+		par, nilState := state(v)
+		if par >= 0 {
+			if pv := &a.v[par]; p.node(pv.writer) && pv.writes == 1 && pv.writer != v.writer {
+				es = append(es, edge{pv.writer, v.writer, kWW})
 			}
-			for _, r := range a.readers(v.parent, v.key) {
-				if r.t != v.writer {
-					es = append(es, edge{r.t, v.writer, kRW})
-				}
+			start[par+1]++
+		}
+		if nilState >= 0 {
+			start[nilState+1]++
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	writers := make([]int32, start[len(start)-1])
+	fill := slices.Clone(start)
+	for i := range a.v {
+		v := &a.v[i]
+		if !live(v) {
+			continue
+		}
+		par, nilState := state(v)
+		for _, st := range [2]int32{par, nilState} {
+			if st >= 0 {
+				writers[fill[st]] = v.writer
+				fill[st]++
 			}
 		}
-		if a.fromNil(v) {
-			for _, r := range a.readers(-1, v.key) {
-				if r.t != v.writer {
-					es = append(es, edge{r.t, v.writer, kRW})
-				}
+	}
+	var readers []int32
+	for st := int32(0); st+1 < int32(len(start)); st++ {
+		ws := writers[start[st]:start[st+1]]
+		if len(ws) == 0 {
+			continue
+		}
+		c.tick()
+		readers = readers[:0]
+		if st < nv {
+			for _, r := range a.readers(st, a.v[st].key) {
+				readers = append(readers, r.t)
+			}
+		} else {
+			for _, r := range a.readers(-1, st-nv) {
+				readers = append(readers, r.t)
 			}
 		}
+		es = fanOut(es, readers, ws, next)
 	}
 	for _, r := range a.reads {
 		c.tick()

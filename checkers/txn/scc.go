@@ -9,6 +9,9 @@ package txn
 // only an anyK edge. A product vertex is v*2+s, where s is 1 when the edge
 // that reached it was a onceK edge. A cycle in the product is a cycle of the
 // graph in which no two onceK edges are adjacent, the wrap-around included.
+// A view with rw edges also follows the pass edges of fanOut's virtual
+// states, which keep the state, since they continue the rw edge that
+// entered them.
 type view struct {
 	anyK, onceK uint8
 	// within, when non-nil, keeps the base vertices v with within[v] >= 0
@@ -31,9 +34,13 @@ func (w view) subsetOf(o view) bool {
 	return w.onceK&^(o.onceK|o.anyK) == 0
 }
 
+// passes reports whether the view follows pass edges: whether it has rw
+// edges.
+func (w view) passes() bool { return (w.anyK|w.onceK)&kRW != 0 }
+
 // succ returns the product successor of product vertex x through the edge
 // at position e of its base vertex, using the automaton move sub (0: an
-// anyK kind, 1: a onceK kind), or -1.
+// anyK kind, 1: a onceK kind, 2: a pass), or -1.
 func (w view) succ(g *graph, x int32, e int32, sub int32) int32 {
 	s := w.states()
 	v, st := x/s, x%s
@@ -42,17 +49,25 @@ func (w view) succ(g *graph, x int32, e int32, sub int32) int32 {
 	if w.within != nil && (w.within[to] < 0 || w.within[to] != w.within[v]) {
 		return -1
 	}
-	if sub == 0 {
-		if k&w.anyK != 0 {
+	switch sub {
+	case 0:
+		if k&w.anyK&^kPass != 0 {
 			return to * s
 		}
-		return -1
-	}
-	if s == 2 && st == 0 && k&w.onceK != 0 {
-		return to*s + 1
+	case 1:
+		if s == 2 && st == 0 && k&w.onceK != 0 {
+			return to*s + 1
+		}
+	default:
+		if k&kPass != 0 && w.passes() {
+			return to*s + st
+		}
 	}
 	return -1
 }
+
+// moves is how many automaton moves succ tries per edge.
+const moves = 3
 
 // components labels the strongly connected components of a view with
 // Tarjan's algorithm, iteratively. comp[x] is the component of product
@@ -82,15 +97,15 @@ func components(g *graph, w view, c *canceler) (comp []int32, sizes []int32) {
 		index[root], low[root] = next, next
 		stack = append(stack, root)
 		onStack[root] = true
-		calls = append(calls, frame{root, g.off[root/s] * 2})
+		calls = append(calls, frame{root, g.off[root/s] * moves})
 		for len(calls) > 0 {
 			c.tick()
 			f := &calls[len(calls)-1]
 			x := f.x
-			end := g.off[x/s+1] * 2
+			end := g.off[x/s+1] * moves
 			descended := false
 			for f.cur < end {
-				e, sub := f.cur/2, f.cur%2
+				e, sub := f.cur/moves, f.cur%moves
 				f.cur++
 				y := w.succ(g, x, e, sub)
 				if y < 0 {
@@ -101,7 +116,7 @@ func components(g *graph, w view, c *canceler) (comp []int32, sizes []int32) {
 					index[y], low[y] = next, next
 					stack = append(stack, y)
 					onStack[y] = true
-					calls = append(calls, frame{y, g.off[y/s] * 2})
+					calls = append(calls, frame{y, g.off[y/s] * moves})
 					descended = true
 					break
 				}
