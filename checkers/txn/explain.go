@@ -124,13 +124,24 @@ func (p *parsed) index(t int32) int { return p.h[p.txns[t].at()].Index }
 // explanations talk about usually are.
 const maxShown = 12
 
+// maxMopsShown bounds the micro-ops printed for one transaction; the
+// middle of a longer one is elided.
+const maxMopsShown = 24
+
 // describe writes transaction t as Elle prints an op.
 func (p *parsed) describe(t int32) string {
 	x := &p.txns[t]
 	op := p.h[x.at()]
 	var b strings.Builder
 	fmt.Fprintf(&b, "{:type :%s, :f :txn, :value [", op.Type)
+	n := x.m1 - x.m0
 	for j := x.m0; j < x.m1; j++ {
+		if i := j - x.m0; n > maxMopsShown && i >= maxMopsShown/2 && i < n-maxMopsShown/2 {
+			if i == maxMopsShown/2 {
+				fmt.Fprintf(&b, " … %d more micro-ops …", n-maxMopsShown)
+			}
+			continue
+		}
 		if j > x.m0 {
 			b.WriteByte(' ')
 		}

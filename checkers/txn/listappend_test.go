@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -402,4 +403,20 @@ func TestListAppendFracturedRead(t *testing.T) {
 	b2.seq(1, "a x 1; a y 2")
 	b2.seq(2, "r x [1]; r y [2]")
 	expect(t, b2.check(ListAppend))
+}
+
+func TestLongTransactionsAreElided(t *testing.T) {
+	var mops []string
+	for i := range 100 {
+		mops = append(mops, fmt.Sprintf("a k%d %d", i, i))
+	}
+	b := newHB(t)
+	b.inv(0, strings.Join(mops, ";")).fail(0, strings.Join(mops, ";"))
+	b.seq(1, "r k0 [0]")
+	r := b.check(ListAppend)
+	expect(t, r, "G1a")
+	e := r.Anomalies[0].Explanation
+	if !strings.Contains(e, "[:append \"k11\" 11] … 76 more micro-ops … [:append \"k88\" 88]") || strings.Contains(e, "k50") {
+		t.Fatalf("explanation:\n%s", e)
+	}
 }
