@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/checkers/txn"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
 	"github.com/faultline/faultline/harness/history"
@@ -23,7 +24,7 @@ import (
 )
 
 func newCheckCmd() *cobra.Command {
-	var model, workload, checkerNames, initial string
+	var model, workload, checkerNames, initial, require string
 	var timeout time.Duration
 	var write bool
 	cmd := &cobra.Command{
@@ -61,13 +62,14 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
   faultline check ~/go/pkg/mod/github.com/anishathalye/porcupine@v1.3.1/test_data/jepsen/etcd_002.log
   faultline check --model cas-register --initial-value 0 knossos-history.edn
   faultline check --model list-append --checkers list-append,session history.json
+  faultline check --consistency-models serializable txn-history.edn
   faultline check test_data/jepsen/etcd_*.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if model == "" {
 				model = workload
 			}
-			c := checkRun{model: model, checkers: checkerNames, initial: initial, timeout: timeout, write: write,
+			c := checkRun{model: model, checkers: checkerNames, initial: initial, require: require, timeout: timeout, write: write,
 				out: cmd.OutOrStdout(), errs: cmd.ErrOrStderr()}
 			if len(args) == 1 {
 				return c.check(cmd.Context(), args[0])
@@ -95,6 +97,7 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 	_ = fl.MarkHidden("workload")
 	fl.StringVar(&checkerNames, "checkers", "", "run only these checkers, comma-separated (default: every one that applies to the model)")
 	fl.StringVar(&initial, "initial-value", "", "register: the value before any write, as Knossos' (cas-register 0) (default: nil)")
+	fl.StringVar(&require, "consistency-models", "", "transactions: the models that must hold, comma-separated, as elle-cli's (e.g. serializable, snapshot-isolation; default strict-serializable)")
 	fl.DurationVar(&timeout, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.BoolVar(&write, "write", false, "rewrite results.json, visualizations and the report in the run directory")
 	return cmd
@@ -103,6 +106,7 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 // checkRun is what check does to each history it is given.
 type checkRun struct {
 	model, checkers, initial string
+	require                  string // --consistency-models
 	timeout                  time.Duration
 	write                    bool
 	out, errs                io.Writer
@@ -137,6 +141,14 @@ func (c checkRun) check(ctx context.Context, path string) error {
 	cs, model, err := checkersFor(h, model, c.checkers, c.initial)
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	if c.require != "" {
+		if !strings.HasPrefix(model, "txn-") {
+			return usageErr("--consistency-models applies to transactional histories (txn-list-append, txn-rw-register), not %s", model)
+		}
+		if cs, err = txn.WithRequire(cs, strings.Split(c.require, ",")); err != nil {
+			return usageErr("--consistency-models: %v", err)
+		}
 	}
 	spec.Workload = model
 	artifacts := ""
