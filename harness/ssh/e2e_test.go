@@ -136,11 +136,11 @@ func TestE2EFrozenHarnessLosesItsNodesAfterTheLease(t *testing.T) {
 func TestE2ERefusedKeyNamesTheHost(t *testing.T) {
 	f := needFleet(t)
 	dir := t.TempDir()
-	cmd, out := harnessCmd(t, f, dir, []int{1, 2, 4}, "--time-limit", "2s")
+	cmd, out := harnessCmd(t, f, dir, []int{1, 2, 6}, "--time-limit", "2s")
 	if code := exitCode(cmd.Run()); code != 254 {
 		t.Fatalf("exit %d, want 254:\n%s", code, out)
 	}
-	want := "host n3 (root@" + f.Hosts[3].IP + ":22) refused the SSH key"
+	want := "host n3 (root@" + f.Hosts[5].IP + ":22) refused the SSH key"
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("the error does not say %q:\n%s", want, out)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // The end-to-end tests share one fleet of hosts built from network
-// namespaces: h1–h3 authorize the test's key, h4 refuses it.
+// namespaces: h1–h5 authorize the test's key, h6 refuses it.
 var (
 	testFleet *fleet.Fleet
 	fleetErr  error  // why there is no fleet
@@ -43,7 +43,7 @@ func runMain(m *testing.M) int {
 		}
 		keys := filepath.Join(tmp, "keys")
 		os.Mkdir(keys, 0o700)
-		testFleet, fleetErr = fleet.New(ctx, 4, keys, fleet.Options{Refuse: []int{4}})
+		testFleet, fleetErr = fleet.New(ctx, 6, keys, fleet.Options{Refuse: []int{6}})
 		if fleetErr != nil && os.Getenv("CI") != "true" {
 			fmt.Fprintln(os.Stderr, "no test fleet:", fleetErr)
 		}
