@@ -100,12 +100,15 @@ func TestE2EInterruptedAndKilledHarnessLeaveNothing(t *testing.T) {
 			defer cmd.Process.Kill()
 			waitForNodes(t, dir, 3, out, 60*time.Second)
 			time.Sleep(1500 * time.Millisecond) // a fault in force
+			sent := time.Now()
 			cmd.Process.Signal(sig)
 			code := exitCode(cmd.Wait())
+			exited := time.Since(sent)
 			if sig == syscall.SIGINT && code != 2 {
 				t.Errorf("exit %d after SIGINT, want 2:\n%s", code, out)
 			}
 			checkNoLeftovers(t, f, dir, 10*time.Second)
+			t.Logf("%s: the harness exited %s and the hosts were clean %s after the signal", sig, exited.Round(10*time.Millisecond), time.Since(sent).Round(10*time.Millisecond))
 		})
 	}
 }
