@@ -99,11 +99,16 @@ type remote struct {
 	waiting map[uint64]chan reply
 	dead    error         // set once the session ended
 	done    chan struct{} // closed when the session ended
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by close
 }
 
-// startSupervisor starts `faultline ssh-host supervise` on the host and
-// reads its hello.
-func startSupervisor(ctx context.Context, c *gossh.Client, h Host, cmd string) (*remote, error) {
+// startSupervisor starts `faultline ssh-host supervise` on the host, reads
+// its hello, and renews its lease every renew from then on, so that a
+// host set up early keeps its node while slower hosts are still being set
+// up.
+func startSupervisor(ctx context.Context, c *gossh.Client, h Host, cmd string, renew time.Duration) (*remote, error) {
 	s, err := c.NewSession()
 	if err != nil {
 		return nil, fmt.Errorf("host %s: open a session: %w", h, err)
@@ -118,7 +123,8 @@ func startSupervisor(ctx context.Context, c *gossh.Client, h Host, cmd string) (
 		s.Close()
 		return nil, fmt.Errorf("host %s: %w", h, err)
 	}
-	r := &remote{host: h, client: c, sess: s, in: in, stderr: &syncBuffer{}, waiting: map[uint64]chan reply{}, done: make(chan struct{})}
+	r := &remote{host: h, client: c, sess: s, in: in, stderr: &syncBuffer{}, waiting: map[uint64]chan reply{},
+		done: make(chan struct{}), closed: make(chan struct{})}
 	s.Stderr = r.stderr
 	if err := s.Start(cmd); err != nil {
 		s.Close()
@@ -137,6 +143,7 @@ func startSupervisor(ctx context.Context, c *gossh.Client, h Host, cmd string) (
 			return nil, fmt.Errorf("host %s: supervisor: %s", h, rep.Error)
 		}
 		r.hello = rep
+		go r.renew(renew)
 		return r, nil
 	case <-ctx.Done():
 		r.close()
@@ -251,9 +258,27 @@ func (r *remote) alive() bool {
 	}
 }
 
+// renew sends a renewal every interval until the session ends or is
+// closed. A renewal needs no answer, so a slow request never delays it.
+func (r *remote) renew(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-r.closed:
+			return
+		case <-t.C:
+			r.send(request{Op: opRenew})
+		}
+	}
+}
+
 // close ends the session: the supervisor sees its input end and tears
 // the node down.
 func (r *remote) close() {
+	r.closeOnce.Do(func() { close(r.closed) })
 	r.in.Close()
 	r.sess.Close()
 }

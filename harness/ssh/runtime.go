@@ -91,8 +91,6 @@ type Cluster struct {
 	links   map[[2]string]harness.LinkFault
 	clocked map[string]bool
 
-	stopRenew context.CancelFunc
-	renewDone chan struct{}
 	closeOnce sync.Once
 	closeErr  error
 	uploads   int
@@ -175,7 +173,7 @@ func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness
 			}
 			cmd := fmt.Sprintf("exec %s ssh-host supervise --run %s --node %s --dir %s --lease %s",
 				quote(n.prep.binary), c.run, quote(n.id), quote(n.prep.base), lease)
-			rem, err := startSupervisor(gctx, client, n.host, cmd)
+			rem, err := startSupervisor(gctx, client, n.host, cmd, lease/4)
 			if err != nil {
 				client.Close()
 				return err
@@ -188,7 +186,6 @@ func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("ssh runtime: %w", err)
 	}
-	c.startRenewing(lease)
 	for _, id := range c.order {
 		c.nodes[id].args = c.nodeArgs(c.nodes[id])
 	}
@@ -264,29 +261,6 @@ func (c *Cluster) nodeArgs(n *node) []string {
 		args = append(args, "--opt", k+"="+c.spec.Opts[k])
 	}
 	return args
-}
-
-// startRenewing renews every supervisor's lease four times a term.
-func (c *Cluster) startRenewing(lease time.Duration) {
-	ctx, cancel := context.WithCancel(context.Background())
-	c.stopRenew, c.renewDone = cancel, make(chan struct{})
-	go func() {
-		defer close(c.renewDone)
-		t := time.NewTicker(lease / 4)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				for _, n := range c.nodes {
-					if n.remote != nil {
-						n.remote.send(request{Op: opRenew})
-					}
-				}
-			}
-		}
-	}()
 }
 
 func newRunID() string {
@@ -447,10 +421,6 @@ func (c *Cluster) close(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	if c.stopRenew != nil {
-		c.stopRenew()
-		<-c.renewDone
-	}
 	if c.clients != nil {
 		errs = append(errs, c.clients.Close())
 	}
