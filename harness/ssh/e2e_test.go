@@ -17,14 +17,14 @@ import (
 
 // harnessCmd is `faultline run` on the ssh runtime against fleet hosts,
 // with the test's keys and a fresh faultline directory on the hosts.
-func harnessCmd(t *testing.T, f *fleet.Fleet, dir string, hosts []int, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func harnessCmd(t *testing.T, f *fleet.Fleet, dir string, hosts []int, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	all := append([]string{"run", "--runtime", "ssh", "--hosts", f.HostsFlag(hosts...),
 		"--ssh-key", f.Key, "--known-hosts", f.KnownHosts, "--ssh-dir", dir, "--store", t.TempDir()}, args...)
 	cmd := exec.Command(binary, all...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	return cmd, &out
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, out
 }
 
 func exitCode(err error) int {
@@ -68,7 +68,7 @@ func TestE2EAsyncFailoverIsFlagged(t *testing.T) {
 
 // waitForNodes waits until the run's nodes are up: every host has the
 // node's directory and the harness printed its first progress.
-func waitForNodes(t *testing.T, dir string, n int, out *bytes.Buffer, within time.Duration) {
+func waitForNodes(t *testing.T, dir string, n int, out *syncBuffer, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {

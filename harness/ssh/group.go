@@ -1,11 +1,13 @@
 package ssh
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // group is the node's process group on the host. Only the supervisor's
@@ -93,5 +95,25 @@ func (g *group) signal(sig syscall.Signal) error {
 		return fmt.Errorf("signal the node's process group: %w", err)
 	}
 	g.paused = sig == syscall.SIGSTOP
+	// A signal is delivered some time after kill returns: answer once the
+	// node really is frozen (or thawed), so the fault's record is true.
+	waitStopped(g.cmd.Process.Pid, g.paused, time.Second)
 	return nil
+}
+
+// waitStopped polls /proc until pid is stopped (state T), or no longer
+// is, as want says, for at most limit.
+func waitStopped(pid int, want bool, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] == 'T') == want {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
