@@ -106,6 +106,7 @@ func newSSHHostCmd() *cobra.Command {
 	fl.StringVar(&cfg.Base, "dir", ssh.DefaultDir, "faultline's directory on this host")
 	fl.DurationVar(&cfg.Lease, "lease", ssh.DefaultLease, "stop the node when the harness is silent this long")
 	fl.IntVar(&cfg.Port, "port", 0, "the node's port (default: a free one)")
+	fl.BoolVar(&cfg.Keep, "keep", false, "leave the run directory on every path")
 	var dir string
 	clean := &cobra.Command{
 		Use:   "clean --dir DIR",

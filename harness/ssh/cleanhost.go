@@ -24,8 +24,8 @@ const leaseGrace = 5 * time.Second
 // runs whose harness is gone left under base — the node's processes, the
 // run's nftables tables, its directories — and leaves live runs alone. A
 // run is live while its supervisor process exists and its lease file was
-// touched within the lease (plus a grace). It writes one line per thing it
-// removed or left.
+// touched within the lease (plus a grace). Directories a run kept on
+// purpose (--keep) stay. It writes one line per thing it removed or left.
 func CleanHost(base string, w io.Writer) error {
 	runs, err := os.ReadDir(filepath.Join(base, "runs"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -80,6 +80,10 @@ func cleanNode(base, run, node string, w io.Writer) error {
 	var st supervisorState
 	if b, err := os.ReadFile(filepath.Join(dir, supervisorFile)); err == nil {
 		json.Unmarshal(b, &st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, keptFile)); err == nil {
+		fmt.Fprintf(w, "left run %s node %s: kept on purpose (--keep); remove %s yourself\n", run, node, dir)
+		return nil
 	}
 	lease, err := time.ParseDuration(st.Lease)
 	if err != nil {

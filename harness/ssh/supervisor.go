@@ -26,6 +26,7 @@ type SuperviseConfig struct {
 	Base  string        // faultline's directory on the host
 	Lease time.Duration // the node dies this long after the harness was last heard
 	Port  int           // the node's port; 0 picks a free one
+	Keep  bool          // leave the run directory on every path, marked as kept
 }
 
 // validName keeps run and node ids safe to put in paths and table names.
@@ -44,6 +45,7 @@ const tablePrefix = "faultline-"
 const (
 	nodeLogFile    = "node.log"
 	leaseFile      = "lease"           // its modification time is the last renewal
+	keptFile       = "kept"            // the run directory was kept on purpose (--keep): clean leaves it
 	supervisorFile = "supervisor.json" // who owns the directory, for clean
 	dataDir        = "data"
 )
@@ -235,8 +237,9 @@ func (s *supervisor) touch(now time.Time) {
 }
 
 // teardown kills the node, removes the rules and, unless keep, the run
-// directory. why, when not empty, is written to the node's log first.
+// directory. why, when not empty, says why on the supervisor's stderr.
 func (s *supervisor) teardown(keep bool, why string) error {
+	keep = keep || s.cfg.Keep
 	if why != "" {
 		fmt.Fprintf(os.Stderr, "faultline supervisor %s/%s: %s: stopping the node\n", s.cfg.Run, s.cfg.Node, why)
 	}
@@ -247,7 +250,9 @@ func (s *supervisor) teardown(keep bool, why string) error {
 	if s.table != nil {
 		errs = append(errs, s.table.Remove())
 	}
-	if !keep {
+	if keep {
+		errs = append(errs, os.WriteFile(filepath.Join(s.dir, keptFile), nil, 0o644))
+	} else {
 		errs = append(errs, removeRunDir(s.cfg.Base, s.cfg.Run, s.cfg.Node))
 	}
 	return errors.Join(errs...)

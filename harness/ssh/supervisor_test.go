@@ -174,6 +174,31 @@ func TestSupervisorStopKeepLeavesTheDirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.dir, dataDir)); err != nil {
 		t.Errorf("stop with keep removed the data: %v", err)
 	}
+	// clean leaves a kept directory alone (before it looks at anything
+	// else on the host).
+	var out strings.Builder
+	if err := cleanNode(s.cfg.Base, s.cfg.Run, s.cfg.Node, &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.dir); err != nil || !strings.Contains(out.String(), "kept on purpose") {
+		t.Errorf("clean removed a kept run directory (%v) or did not say so: %q", err, out.String())
+	}
+}
+
+// With Keep set at start, even a dropped session keeps the directory.
+func TestSupervisorKeepCoversEveryPath(t *testing.T) {
+	s, _ := testSupervisor(t, time.Minute)
+	s.cfg.Keep = true
+	ss := serveSession(s)
+	pid := ss.call(t, request{ID: 1, Op: opStart, Args: []string{"sleep", "60"}}).Pid
+	ss.in.Close()
+	<-ss.done
+	if state(pid) != "gone" {
+		t.Errorf("the node survived its session")
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, keptFile)); err != nil {
+		t.Errorf("the kept directory is not marked: %v", err)
+	}
 }
 
 // The end of the session (the harness or its connection died) and the
