@@ -49,6 +49,6 @@ Runs whose harness still renews its lease are left alone.`,
 	}
 	cmd.Flags().BoolVar(&images, "images", false, "also remove the node images faultline built")
 	cmd.Flags().StringVar(&runtime, "runtime", "docker", "docker, or ssh (with --hosts)")
-	sf.register(cmd.Flags())
+	sf.register(cmd.Flags(), false)
 	return cmd
 }

@@ -108,7 +108,7 @@ on the command line override it.`,
 	fl.BoolVar(&f.partClients, "partition-clients", false, "place each client beside a node, so partitions cut clients off as well as nodes")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
-	f.ssh.register(fl)
+	f.ssh.register(fl, true)
 	return cmd
 }
 

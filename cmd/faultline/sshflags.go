@@ -24,12 +24,16 @@ type sshFlags struct {
 	lease      time.Duration
 }
 
-func (f *sshFlags) register(fl *pflag.FlagSet) {
+// register adds the flags; forRun adds those only a run uses.
+func (f *sshFlags) register(fl *pflag.FlagSet, forRun bool) {
 	fl.StringVar(&f.hosts, "hosts", "", "ssh runtime: where the nodes run, n1=user@host1,n2=user@host2,… (or user@host1,user@host2,… in node order); sets --nodes")
 	fl.StringArrayVar(&f.keys, "ssh-key", nil, "ssh runtime: a private key file to log in with (repeatable; default: the SSH agent, then ~/.ssh/id_*)")
 	fl.StringVar(&f.knownHosts, "known-hosts", "", "ssh runtime: the known_hosts file the host keys are checked against (default ~/.ssh/known_hosts)")
 	fl.BoolVar(&f.insecure, "insecure-ignore-host-key", false, "ssh runtime: accept any host key (anyone on the path can pose as a host)")
 	fl.StringVar(&f.dir, "ssh-dir", "", "ssh runtime: faultline's directory on the hosts (default .faultline in the login directory)")
+	if !forRun {
+		return
+	}
 	fl.BoolVar(&f.keep, "keep", false, "ssh runtime: leave each run's directories (data, logs) on the hosts")
 	fl.DurationVar(&f.lease, "ssh-lease", ssh.DefaultLease, "ssh runtime: how long each host keeps its node running without hearing from the harness")
 }
