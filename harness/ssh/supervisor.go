@@ -73,6 +73,7 @@ type supervisor struct {
 	table   hostTable
 	relay   *netfault.Relay // nil in unit tests
 	touched time.Time
+	log     io.Writer // why it tore down: the session's stderr
 }
 
 // Supervise runs a node's supervisor: it answers the harness's requests
@@ -94,7 +95,7 @@ func Supervise(ctx context.Context, cfg SuperviseConfig, in io.Reader, out io.Wr
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 
-	s := &supervisor{cfg: cfg, dir: RunDir(cfg.Base, cfg.Run, cfg.Node)}
+	s := &supervisor{cfg: cfg, dir: RunDir(cfg.Base, cfg.Run, cfg.Node), log: os.Stderr}
 	if err := os.MkdirAll(filepath.Join(s.dir, dataDir), 0o755); err != nil {
 		return fmt.Errorf("supervise: create the run directory: %w", err)
 	}
@@ -241,7 +242,7 @@ func (s *supervisor) touch(now time.Time) {
 func (s *supervisor) teardown(keep bool, why string) error {
 	keep = keep || s.cfg.Keep
 	if why != "" {
-		fmt.Fprintf(os.Stderr, "faultline supervisor %s/%s: %s: stopping the node\n", s.cfg.Run, s.cfg.Node, why)
+		fmt.Fprintf(s.log, "faultline supervisor %s/%s: %s: stopping the node\n", s.cfg.Run, s.cfg.Node, why)
 	}
 	var errs []error
 	if s.node != nil {

@@ -62,7 +62,7 @@ func testSupervisor(t *testing.T, lease time.Duration) (*supervisor, *fakeTable)
 	t.Helper()
 	base := t.TempDir()
 	cfg := SuperviseConfig{Run: "0123abcd", Node: "n1", Base: base, Lease: lease}
-	s := &supervisor{cfg: cfg, dir: RunDir(base, cfg.Run, cfg.Node)}
+	s := &supervisor{cfg: cfg, dir: RunDir(base, cfg.Run, cfg.Node), log: io.Discard}
 	if err := os.MkdirAll(filepath.Join(s.dir, dataDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
