@@ -101,6 +101,10 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		opts := maps.Clone(cfg.Opts)
 		opts["workload"] = workload
 		return clients.KV(opts)
+	case "raftkv":
+		opts := maps.Clone(cfg.Opts)
+		opts["workload"] = workload
+		return clients.RaftKV(opts)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }
@@ -108,10 +112,13 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 // primaries lets the nemesis aim at the current primaries of systems that
 // have them.
 func primaries(system string) nemesis.PrimariesFunc {
-	if system != "kv" {
-		return nil
+	switch system {
+	case "kv":
+		return kvPrimaries
+	case "raftkv":
+		return raftkvLeaders
 	}
-	return kvPrimaries
+	return nil
 }
 
 func runtime(name string) (harness.Runtime, error) {
