@@ -136,6 +136,30 @@ var catalog = []Config{
 		// matrix.yaml and the README for the faults that expose it).
 		Expect: allModels(true),
 	},
+	{
+		Name: "lww-arrival", System: "lww",
+		Opts: map[string]string{"order": "arrival", "session": "none"},
+		Doc:  "multi-primary, writes shipped asynchronously, replicas apply them in arrival order: a session's writes end reversed (monotonic writes violated), replicas disagree after heal",
+		Expect: map[string]bool{
+			checkers.Linearizable: false, checkers.Sequential: false, checkers.Causal: false, checkers.PRAM: false,
+			checkers.MonotonicWrites: false,
+		},
+	},
+	{
+		Name: "lww-clock", System: "lww",
+		Opts: map[string]string{"order": "clock", "session": "causal"},
+		Doc:  "multi-primary, the write with the highest stamp from the taking node's own clock wins, session writes delivered in order: converges, but under clock offsets a later write loses to an earlier one (lost updates, monotonic writes violated)",
+		// Without clock faults a session's later write carries a later
+		// stamp, so monotonic writes holds; clock offsets break it (see
+		// matrix.yaml).
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true},
+	},
+	{
+		Name: "lww-version", System: "lww",
+		Opts:   map[string]string{"order": "hlc", "session": "causal"},
+		Doc:    "multi-primary, a hybrid logical clock and session tokens order writes: monotonic writes and writes-follow-reads hold under every fault, converges; reads are not fresh",
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true, checkers.WritesFollowReads: true},
+	},
 }
 
 // convergence is the convergence checker's name (checkers.Convergence): a
@@ -152,6 +176,7 @@ var converges = map[string]bool{
 	"kv": true, "kv-sync-any": true, "kv-async": true, "kv-async-sticky": true,
 	"kv-async-paw": true, "kv-async-token": true, "kv-async-failover": false,
 	"raft": true, "raft-stale-reads": true, "raft-lease": true,
+	"lww-arrival": false, "lww-clock": true, "lww-version": true,
 }
 
 func init() {
@@ -201,7 +226,7 @@ func Names() []string {
 
 // semanticOpts are the options that decide what a configuration
 // guarantees; the others (timeouts, delays) only tune it.
-var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true}
+var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true, "order": true}
 
 // Resolve looks up name, applies the user's option overrides on top of its
 // options, and validates the result. The catalogue only vouches for the

@@ -105,6 +105,10 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		opts := maps.Clone(cfg.Opts)
 		opts["workload"] = workload
 		return clients.RaftKV(opts)
+	case "lww":
+		opts := maps.Clone(cfg.Opts)
+		opts["workload"] = workload
+		return clients.LWW(opts)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }
