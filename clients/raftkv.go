@@ -161,9 +161,10 @@ func (c *raftClient) send(ctx context.Context, method, node, path string, body [
 	for attempt := 0; ; attempt++ {
 		res, err := c.do(ctx, method, node, path, body)
 		if err != nil {
-			if follow && notSent(err) {
-				// The node is down: try the next one next time.
-				c.leader = c.nodes[(slices.Index(c.nodes, node)+1)%len(c.nodes)]
+			if follow {
+				// No answer: the node is down, stopped or cut off. As the
+				// Raft paper's clients do, try another one next time.
+				c.leader = c.other(node)
 			}
 			return res, node, err
 		}
@@ -179,7 +180,7 @@ func (c *raftClient) send(ctx context.Context, method, node, path string, body [
 		}
 		if res.Leader == "" || res.Leader == node || !slices.Contains(c.nodes, res.Leader) {
 			// No leader known there: look elsewhere next time.
-			c.leader = c.nodes[(slices.Index(c.nodes, node)+1)%len(c.nodes)]
+			c.leader = c.other(node)
 			return res, node, nil
 		}
 		c.leader = res.Leader
@@ -188,6 +189,18 @@ func (c *raftClient) send(ctx context.Context, method, node, path string, body [
 		}
 		node = res.Leader
 	}
+}
+
+// other picks a node other than node at random.
+func (c *raftClient) other(node string) string {
+	if len(c.nodes) == 1 {
+		return node
+	}
+	i := c.rng.IntN(len(c.nodes) - 1)
+	if c.nodes[i] == node {
+		i = len(c.nodes) - 1
+	}
+	return c.nodes[i]
 }
 
 // do sends one request and decodes a raftkv answer. Anything else (a
