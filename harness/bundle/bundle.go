@@ -53,7 +53,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, err
 	}
-	nem, err := nemesis.New(spec.Nemesis, nemesis.Options{Primaries: primaries(cfg.System)})
+	nem, err := nemesis.New(spec.Nemesis, nemesis.Options{Primaries: primaries(cfg.System), Targets: spec.NemesisTargets})
 	if err != nil {
 		return harness.Test{}, specErr("--nemesis: %v", err)
 	}
