@@ -51,9 +51,7 @@ func RaftKV(opts map[string]string) (harness.ClientFactory, error) {
 				IdleConnTimeout:     30 * time.Second,
 			}},
 			rng: rand.New(rand.NewPCG(uint64(p), 0x7261)),
-			// Sessions start at different nodes; a follower's refusal
-			// names the leader.
-			leader: nodes[int(p)%len(nodes)],
+			home: nodes[int(p)%len(nodes)],
 		}, nil
 	}, nil
 }
@@ -66,7 +64,12 @@ type raftClient struct {
 	nodes   []string
 	httpc   *http.Client
 	rng     *rand.Rand
-	leader  string // where commands go: the node last known to lead
+	// home is the node every operation is sent to first, as Jepsen binds
+	// each client to a node; a refusal naming the leader is followed for
+	// that operation. With --partition-clients a process's home is the
+	// node it sits beside (the default concurrency is a multiple of the
+	// node count), so it shares that node's side of every cut.
+	home string
 }
 
 // Close drops the session's idle connections.
@@ -84,7 +87,7 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 	switch op.F {
 	case "read":
 		q := url.Values{"key": {op.Key}}
-		node := c.leader
+		node := c.home
 		switch {
 		case op.Node != "":
 			// A final read: this node's own state.
@@ -132,7 +135,7 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 		cmd.Value = v
 	}
 	body, _ := json.Marshal(cmd)
-	res, node, err := c.send(ctx, http.MethodPost, c.leader, raftkv.PathOp, body, true)
+	res, node, err := c.send(ctx, http.MethodPost, c.home, raftkv.PathOp, body, true)
 	done.Node = node
 	switch {
 	case err != nil && notSent(err):
@@ -153,54 +156,22 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 	return done
 }
 
-// send carries one request to node, following refusals that name another
-// leader (at most maxRedirects times) when follow is set, and keeps track
-// of the leader. It returns the answer, the node that gave it, and a
-// transport error, if any.
+// send carries one request to node and, when follow is set, follows
+// refusals that name another leader (at most maxRedirects times). It
+// returns the answer, the node that gave it, and a transport error, if
+// any. A node that does not answer, or knows no leader, ends the
+// operation: the session stays bound to its home node.
 func (c *raftClient) send(ctx context.Context, method, node, path string, body []byte, follow bool) (raftkv.Result, string, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := c.do(ctx, method, node, path, body)
-		if err != nil {
-			if follow {
-				// No answer: the node is down, stopped or cut off. As the
-				// Raft paper's clients do, try another one next time.
-				c.leader = c.other(node)
-			}
+		if err != nil || !follow || res.OK || res.Error != raftkv.ErrNotLeader {
 			return res, node, err
 		}
-		if !follow {
-			return res, node, nil
-		}
-		if res.OK {
-			c.leader = node
-			return res, node, nil
-		}
-		if res.Error != raftkv.ErrNotLeader {
-			return res, node, nil
-		}
-		if res.Leader == "" || res.Leader == node || !slices.Contains(c.nodes, res.Leader) {
-			// No leader known there: look elsewhere next time.
-			c.leader = c.other(node)
-			return res, node, nil
-		}
-		c.leader = res.Leader
-		if attempt >= maxRedirects {
+		if res.Leader == "" || res.Leader == node || !slices.Contains(c.nodes, res.Leader) || attempt >= maxRedirects {
 			return res, node, nil
 		}
 		node = res.Leader
 	}
-}
-
-// other picks a node other than node at random.
-func (c *raftClient) other(node string) string {
-	if len(c.nodes) == 1 {
-		return node
-	}
-	i := c.rng.IntN(len(c.nodes) - 1)
-	if c.nodes[i] == node {
-		i = len(c.nodes) - 1
-	}
-	return c.nodes[i]
 }
 
 // do sends one request and decodes a raftkv answer. Anything else (a
