@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/faultline/faultline/harness"
@@ -35,6 +36,7 @@ func RaftKV(opts map[string]string) (harness.ClientFactory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raftkv client: %w", err)
 	}
+	br := &breaker{until: map[string]time.Time{}}
 	return func(ctx context.Context, cluster harness.Cluster, p history.Process) (harness.Client, error) {
 		if cluster == nil {
 			return nil, errors.New("raftkv client: needs a cluster to find its nodes")
@@ -50,8 +52,9 @@ func RaftKV(opts map[string]string) (harness.ClientFactory, error) {
 				MaxIdleConnsPerHost: 2,
 				IdleConnTimeout:     30 * time.Second,
 			}},
-			rng: rand.New(rand.NewPCG(uint64(p), 0x7261)),
+			rng:  rand.New(rand.NewPCG(uint64(p), 0x7261)),
 			home: nodes[int(p)%len(nodes)],
+			br:   br,
 		}, nil
 	}, nil
 }
@@ -70,6 +73,7 @@ type raftClient struct {
 	// node it sits beside (the default concurrency is a multiple of the
 	// node count), so it shares that node's side of every cut.
 	home string
+	br   *breaker // shared by the run's sessions, like a client library's connection pool
 }
 
 // Close drops the session's idle connections.
@@ -95,6 +99,10 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 			node = op.Node
 		case c.o.Reads == raftkv.ReadsLocal:
 			node = c.nodes[c.rng.IntN(len(c.nodes))]
+		}
+		if op.Node == "" && c.br.open(node) {
+			done.Type, done.Error = history.Fail, "raftkv client: "+node+" failed just now; not sent (backoff)"
+			return done
 		}
 		res, node, err := c.send(ctx, http.MethodGet, node, raftkv.PathRead+"?"+q.Encode(), nil, op.Node == "")
 		done.Node = node
@@ -135,6 +143,12 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 		cmd.Value = v
 	}
 	body, _ := json.Marshal(cmd)
+	if c.br.open(c.home) {
+		// Never sent: certainly not applied.
+		done.Node = c.home
+		done.Type, done.Error = history.Fail, "raftkv client: "+c.home+" failed just now; not sent (backoff)"
+		return done
+	}
 	res, node, err := c.send(ctx, http.MethodPost, c.home, raftkv.PathOp, body, true)
 	done.Node = node
 	switch {
@@ -164,6 +178,12 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 func (c *raftClient) send(ctx context.Context, method, node, path string, body []byte, follow bool) (raftkv.Result, string, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := c.do(ctx, method, node, path, body)
+		if err != nil && ctx.Err() == nil {
+			// The node (or the proxy before it) closed or refused the
+			// connection: it is down. A timeout trips nothing, since a
+			// slow or stopped node may still answer.
+			c.br.trip(node)
+		}
 		if err != nil || !follow || res.OK || res.Error != raftkv.ErrNotLeader {
 			return res, node, err
 		}
@@ -213,4 +233,34 @@ func errText(r raftkv.Result, err error) string {
 		s += " (" + r.Detail + ")"
 	}
 	return s
+}
+
+// backoff is how long sessions leave a node alone after it closed or
+// refused a connection.
+const backoff = 200 * time.Millisecond
+
+// breaker is the sessions' shared memory of nodes that just failed. A
+// killed node reached through a proxy does not refuse the connection: the
+// proxy accepts it, then closes it, after the request was written, so the
+// client cannot tell that nothing arrived and must record info. Every new
+// session bound to that node would do the same at once, and the pile of
+// info operations would slow the linearizability check for nothing. So,
+// as a client library backs off a failed connection, operations for a
+// node that failed in the last backoff fail at once, unsent (fail is then
+// certain).
+type breaker struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (b *breaker) open(node string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return time.Now().Before(b.until[node])
+}
+
+func (b *breaker) trip(node string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.until[node] = time.Now().Add(backoff)
 }
