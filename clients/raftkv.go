@@ -100,10 +100,6 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 		case c.o.Reads == raftkv.ReadsLocal:
 			node = c.nodes[c.rng.IntN(len(c.nodes))]
 		}
-		if op.Node == "" && c.br.open(node) {
-			done.Type, done.Error = history.Fail, "raftkv client: "+node+" failed just now; not sent (backoff)"
-			return done
-		}
 		res, node, err := c.send(ctx, http.MethodGet, node, raftkv.PathRead+"?"+q.Encode(), nil, op.Node == "")
 		done.Node = node
 		if err != nil || !res.OK {
@@ -143,16 +139,10 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 		cmd.Value = v
 	}
 	body, _ := json.Marshal(cmd)
-	if c.br.open(c.home) {
-		// Never sent: certainly not applied.
-		done.Node = c.home
-		done.Type, done.Error = history.Fail, "raftkv client: "+c.home+" failed just now; not sent (backoff)"
-		return done
-	}
 	res, node, err := c.send(ctx, http.MethodPost, c.home, raftkv.PathOp, body, true)
 	done.Node = node
 	switch {
-	case err != nil && notSent(err):
+	case err != nil && (notSent(err) || errors.Is(err, errBackoff)):
 		// Nothing left the client: the command certainly did not happen.
 		done.Type, done.Error = history.Fail, err.Error()
 	case err != nil:
@@ -177,8 +167,11 @@ func (c *raftClient) Invoke(ctx context.Context, op history.Op) history.Op {
 // operation: the session stays bound to its home node.
 func (c *raftClient) send(ctx context.Context, method, node, path string, body []byte, follow bool) (raftkv.Result, string, error) {
 	for attempt := 0; ; attempt++ {
+		if follow && c.br.open(node) {
+			return raftkv.Result{}, node, errBackoff
+		}
 		res, err := c.do(ctx, method, node, path, body)
-		if err != nil && ctx.Err() == nil {
+		if err != nil && follow && ctx.Err() == nil {
 			// The node (or the proxy before it) closed or refused the
 			// connection: it is down. A timeout trips nothing, since a
 			// slow or stopped node may still answer.
@@ -237,7 +230,11 @@ func errText(r raftkv.Result, err error) string {
 
 // backoff is how long sessions leave a node alone after it closed or
 // refused a connection.
-const backoff = 200 * time.Millisecond
+const backoff = 500 * time.Millisecond
+
+// errBackoff: the operation was not sent, because its node failed within
+// the last backoff.
+var errBackoff = errors.New("raftkv client: node failed just now; not sent (backoff)")
 
 // breaker is the sessions' shared memory of nodes that just failed. A
 // killed node reached through a proxy does not refuse the connection: the
