@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,25 +16,41 @@ import (
 // DefaultCheckTimeout bounds each checker when the spec sets no limit.
 const DefaultCheckTimeout = 2 * time.Minute
 
-// Check runs every checker on h in parallel and returns their results in
-// the checkers' order. A checker that panics or overruns its timeout gives
-// Unknown, never a pass. dir receives the checkers' artifacts ("" for none).
+// Check runs every checker on h and returns their results in the checkers'
+// order. A checker that panics or overruns its timeout gives Unknown, never
+// a pass. dir receives the checkers' artifacts ("" for none).
+//
+// Checkers run in parallel, except on histories of a million events or
+// more: each builds its own index of the history, and side by side they
+// would hold several at once, so there they run one after another (each
+// still uses every core it can) and the peak is one index, not the sum.
 func Check(ctx context.Context, cs []checkers.Checker, h history.History, dir string, timeout time.Duration) []checkers.Result {
 	if timeout <= 0 {
 		timeout = DefaultCheckTimeout
 	}
 	out := make([]checkers.Result, len(cs))
+	slots := len(cs)
+	if len(h) >= sequentialFrom {
+		slots = 1
+	}
+	sem := make(chan struct{}, max(slots, 1))
 	var wg sync.WaitGroup
 	for i, c := range cs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			out[i] = checkOne(ctx, c, h, checkers.Options{Dir: dir, Timeout: timeout})
 		}()
 	}
 	wg.Wait()
 	return out
 }
+
+// sequentialFrom is the history length (events) from which Check runs its
+// checkers one at a time.
+const sequentialFrom = 1 << 20
 
 func checkOne(ctx context.Context, c checkers.Checker, h history.History, opts checkers.Options) (res checkers.Result) {
 	began := time.Now()
@@ -52,14 +69,9 @@ func checkOne(ctx context.Context, c checkers.Checker, h history.History, opts c
 // Summarize builds results.json's content from the checkers' results.
 func Summarize(name string, spec any, h history.History, rs []checkers.Result, started time.Time, took time.Duration) results.Summary {
 	s := results.Summary{Test: name, Results: rs, Started: started, Duration: checkers.Duration(took)}
-	valid := make([]checkers.Valid, len(rs))
-	for i, r := range rs {
-		valid[i] = r.Valid
-	}
-	s.Valid = checkers.Merge(valid...)
-	if len(rs) == 0 {
-		s.Valid = checkers.Unknown
-		s.Warnings = append(s.Warnings, "no checker ran, so nothing was proven")
+	s.Valid = checkers.MergeResults(rs)
+	if s.Valid == checkers.Unknown && !slices.ContainsFunc(rs, checkers.Result.Applies) {
+		s.Warnings = append(s.Warnings, "no checker applied to this history, so nothing was proven")
 	}
 	m := checkers.Classify(rs)
 	s.Models = &m
