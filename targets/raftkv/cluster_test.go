@@ -162,8 +162,20 @@ func TestClusterFailoverKeepsAcknowledgedWrites(t *testing.T) {
 	c := startCluster(t, 3, nil)
 	l1 := c.leader()
 	follower := c.ids[(slices.Index(c.ids, l1)+1)%3]
-	if r := c.op(follower, Command{Op: OpWrite, Key: "x", Value: 1}); r.Error != ErrNotLeader || r.Leader != l1 {
-		t.Fatalf("write at a follower = %+v, want a refusal naming %s", r, l1)
+	// A follower names the leader once it has heard from it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := c.op(follower, Command{Op: OpWrite, Key: "x", Value: 1})
+		if r.Error != ErrNotLeader {
+			t.Fatalf("write at a follower = %+v, want a refusal", r)
+		}
+		if r.Leader == l1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("write at a follower = %+v, want a refusal naming %s", r, l1)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	for v := int64(1); v <= 3; v++ {
 		if r := c.op(l1, Command{Op: OpAppend, Key: "l", Value: v}); !r.OK {
@@ -190,7 +202,7 @@ func TestClusterFailoverKeepsAcknowledgedWrites(t *testing.T) {
 	}
 
 	c.start(l1, nil)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	for {
 		r := c.read(l1, "l", true)
 		if slices.Equal(r.List, []int64{1, 2, 3, 4}) {
