@@ -252,8 +252,11 @@ func (s *Server) handleReplicate(w http.ResponseWriter, r *http.Request) {
 }
 
 // ship sends this node's writes to one peer, in order, from what the peer
-// last acknowledged. Each batch waits a random 0..2×repl-delay of node
-// time first, so different links deliver out of step, as they do.
+// last acknowledged. Each batch waits a random 0..2×repl-delay first, so
+// different links deliver out of step, as they do. The waits are real
+// time: they stand for the network, not for a decision of the node, and
+// a node's clock set back must not hold its writes back for the offset
+// (a Go program's timers run on the monotonic clock).
 func (s *Server) ship(ctx context.Context, peer string) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6c77))
 	var acked uint64
@@ -267,7 +270,7 @@ func (s *Server) ship(ctx context.Context, peer string) {
 			continue
 		}
 		delay := time.Duration(rng.Int64N(int64(2*s.opts.ReplDelay) + 1))
-		if s.clk.Sleep(ctx, delay) != nil {
+		if !sleep(ctx, delay) {
 			return
 		}
 		s.mu.Lock()
@@ -275,7 +278,7 @@ func (s *Server) ship(ctx context.Context, peer string) {
 		s.mu.Unlock()
 		have, err := s.send(ctx, peer, batch)
 		if err != nil {
-			if s.clk.Sleep(ctx, backoff) != nil {
+			if !sleep(ctx, backoff) {
 				return
 			}
 			backoff = min(2*backoff, 500*time.Millisecond)
@@ -314,6 +317,18 @@ func (s *Server) send(ctx context.Context, peer string, batch []Entry) (uint64, 
 func (s *Server) broadcastLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// sleep waits d of real time; it reports false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // wait blocks until ch closes, d passes, or ctx ends.
