@@ -180,7 +180,13 @@ func (c *raftClient) send(ctx context.Context, method, node, path string, body [
 		if err != nil || !follow || res.OK || res.Error != raftkv.ErrNotLeader {
 			return res, node, err
 		}
-		if res.Leader == "" || res.Leader == node || !slices.Contains(c.nodes, res.Leader) || attempt >= maxRedirects {
+		if res.Leader == "" {
+			// An election is under way: pause a moment, as a client
+			// library does, rather than spin on refusals.
+			sleepCtx(ctx, noLeaderPause)
+			return res, node, nil
+		}
+		if res.Leader == node || !slices.Contains(c.nodes, res.Leader) || attempt >= maxRedirects {
 			return res, node, nil
 		}
 		node = res.Leader
@@ -231,6 +237,19 @@ func errText(r raftkv.Result, err error) string {
 // backoff is how long sessions leave a node alone after it closed or
 // refused a connection.
 const backoff = 500 * time.Millisecond
+
+// noLeaderPause is how long a session waits after a node said it knows no
+// leader.
+const noLeaderPause = 20 * time.Millisecond
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
 
 // errBackoff: the operation was not sent, because its node failed within
 // the last backoff.
