@@ -11,8 +11,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -351,26 +349,4 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// sortedIDs returns the keys of a version vector in order, for logs.
-func sortedIDs(v VV) []string {
-	ids := make([]string, 0, len(v))
-	for id := range v {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// String renders a version vector compactly: n1:3,n2:5.
-func (v VV) String() string {
-	var b bytes.Buffer
-	for i, id := range sortedIDs(v) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(id + ":" + strconv.FormatUint(v[id], 10))
-	}
-	return b.String()
 }

@@ -1,8 +1,11 @@
 package lww
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
+	"sort"
+	"strconv"
 	"time"
 )
 
@@ -73,4 +76,26 @@ func (v VV) Clone() VV {
 		out[n] = s
 	}
 	return out
+}
+
+// sortedIDs returns the keys of a version vector in order, for logs.
+func sortedIDs(v VV) []string {
+	ids := make([]string, 0, len(v))
+	for id := range v {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// String renders a version vector compactly: n1:3,n2:5.
+func (v VV) String() string {
+	var b bytes.Buffer
+	for i, id := range sortedIDs(v) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(id + ":" + strconv.FormatUint(v[id], 10))
+	}
+	return b.String()
 }
