@@ -16,6 +16,7 @@ out=$(mktemp -d)
 row() { # name, expectation (flagged|valid), text the output must hold ('' for none), run flags...
 	local name=$1 want=$2 text=$3
 	shift 3
+	mkdir -p "$out/$name"
 	STORE="$out/$name" EXPECT="$text" scripts/detect.sh "$n" --nodes 3 "$@" >"$out/$name.log" 2>&1
 	local flagged matched
 	flagged=$(sed -n 's/^flagged \([0-9]*\) of.*/\1/p' "$out/$name.log")
