@@ -18,26 +18,28 @@ import (
 )
 
 type runFlags struct {
-	config         string
-	name           string
-	target         string
-	targetOpts     []string
-	workload       string
-	nodes          int
-	concurrency    string
-	rate           float64
-	timeLimit      time.Duration
-	keys           int
-	opsPerKey      int
-	seed           int64
-	store          string
-	runtime        string
-	nemesis        string
-	interval       time.Duration
+	config      string
+	name        string
+	target      string
+	targetOpts  []string
+	workload    string
+	nodes       int
+	concurrency string
+	rate        float64
+	timeLimit   time.Duration
+	keys        int
+	opsPerKey   int
+	seed        int64
+	store       string
+	runtime     string
+	nemesis     string
+	interval    time.Duration
+	partClients bool
+	checkTime   time.Duration
+	quiesce     time.Duration
+
+	// nemesisTargets is --nemesis-targets, comma-separated.
 	nemesisTargets string
-	partClients    bool
-	checkTime      time.Duration
-	quiesce        time.Duration
 }
 
 func newRunCmd() *cobra.Command {
