@@ -30,8 +30,8 @@ row() { # name, expectation (flagged|valid), text the output must hold ('' for n
 row raft valid '' --target raft --time-limit 30s --nemesis all --nemesis-interval 2s --partition-clients
 row raft-stale-reads flagged 'nonlinearizable' --target raft-stale-reads --time-limit 8s
 # As the matrix cell: groups of three clients per key, one homed at each
-# node, and two pauses of the leader that end before the heal.
-row raft-lease flagged 'nonlinearizable' --target raft-lease --concurrency 12 --keys 4 --time-limit 14s --nemesis pause --nemesis-targets primaries --nemesis-interval 2500ms
+# node, and three pauses of the leader that end before the heal.
+row raft-lease flagged 'nonlinearizable' --target raft-lease --target-opt heartbeat-timeout=300ms --concurrency 12 --keys 4 --time-limit 14s --nemesis pause --nemesis-targets primaries --nemesis-interval 2s
 row lww-arrival flagged 'ruled out.*monotonic-writes.*strongest' --target lww-arrival --workload list-append --time-limit 8s
 row lww-clock flagged 'ruled out.*monotonic-writes.*strongest' --target lww-clock --workload list-append --time-limit 8s --nemesis clock --nemesis-interval 1s
 row lww-version flagged 'ruled out.*monotonic-writes.*strongest' --target lww-version --workload list-append --time-limit 8s --nemesis partition,clock --nemesis-interval 1s
