@@ -33,7 +33,9 @@ type Effects struct {
 
 func (e *Effects) send(to string, m Message) { e.Send = append(e.Send, Outgoing{To: to, Msg: m}) }
 
-func (e *Effects) reply(req ReqID, r TxnResponse) { e.Replies = append(e.Replies, Reply{Req: req, Resp: r}) }
+func (e *Effects) reply(req ReqID, r TxnResponse) {
+	e.Replies = append(e.Replies, Reply{Req: req, Resp: r})
+}
 
 // Empty reports whether there is nothing to do.
 func (e Effects) Empty() bool {
