@@ -13,6 +13,8 @@ var CheckerDocs = []Info{
 	{"session", "read-your-writes, monotonic reads, monotonic writes, writes-follow-reads and PRAM per process (session), plus staleness: how many versions and milliseconds reads were behind"},
 	{"convergence", "after the final heal, every node's final read of a key agrees, and no acknowledged write is missing from it"},
 	{"availability", "fraction of ok, fail and info and latency quantiles, for healthy periods and for each fault window"},
+	{"bank", "bank: every read of every balance sums to the initial total, names every account and (negative=forbid) holds no negative balance; the final reads agree"},
+	{"atomic-commit", "bank on twopc: each transfer applied at every participant it touched or at none, exactly once, ok means applied and fail means not; measures time in doubt, blocked transfers and lock hold time per fault window"},
 }
 
 // RuntimeDocs describes each runtime in a line.

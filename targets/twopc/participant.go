@@ -83,11 +83,11 @@ func NewParticipant(id string, lay Layout, o Options, rng *rand.Rand, recs []Rec
 		case RecCommit:
 			if t != nil && t.state != StateCommitted {
 				p.apply(t)
-				t.to(StateCommitted, at, EvCommitted)
+				t.to(StateCommitted, at, eventOr(r.Reason, EvCommitted))
 			}
 		case RecAbort:
 			if t != nil {
-				t.to(StateAborted, at, EvAborted)
+				t.to(StateAborted, at, eventOr(r.Reason, EvAborted))
 			}
 		case RecHeuristicAbort:
 			if t != nil {
@@ -104,6 +104,15 @@ func NewParticipant(id string, lay Layout, o Options, rng *rand.Rand, recs []Rec
 		}
 	}
 	return p
+}
+
+// eventOr is the event a record's reason names (a timeout's decision), or
+// def.
+func eventOr(reason, def string) string {
+	if reason == EvTimeoutAbort || reason == EvTimeoutCommit {
+		return reason
+	}
+	return def
 }
 
 // to moves t to state at, recording the event.
@@ -365,7 +374,7 @@ func (p *Participant) abort(e *Effects, now time.Time, t *ptxn, kind, ev string)
 	case StateReading:
 		t.to(StateAborted, now, ev)
 	case StatePrepared, StatePreCommitted:
-		rec := Record{Kind: kind, Txn: t.id, At: now.UnixNano()}
+		rec := Record{Kind: kind, Txn: t.id, At: now.UnixNano(), Reason: ev}
 		if kind == RecAbort && ev == EvAborted {
 			// Presumed abort: losing this record costs one question
 			// to the coordinator after a restart, never the outcome.
@@ -415,7 +424,7 @@ func (p *Participant) Tick(now time.Time) Effects {
 			case StatePrepared:
 				p.abort(&e, now, t, RecAbort, EvTimeoutAbort)
 			case StatePreCommitted:
-				e.Persist = append(e.Persist, Record{Kind: RecCommit, Txn: t.id, At: now.UnixNano(), Reason: "3pc timeout"})
+				e.Persist = append(e.Persist, Record{Kind: RecCommit, Txn: t.id, At: now.UnixNano(), Reason: EvTimeoutCommit})
 				p.apply(t)
 				t.to(StateCommitted, now, EvTimeoutCommit)
 				p.release(&e, now, t)

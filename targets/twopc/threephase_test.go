@@ -49,6 +49,12 @@ func TestThreePhaseParticipantsDecideAloneOnTimeouts(t *testing.T) {
 	if len(s.applied(1)) != 0 {
 		t.Fatal("applied")
 	}
+	// A restart replays the decision as the participant's own.
+	s.crash("n2")
+	s.start("n2")
+	if s.state("n2", 1) != StateAborted || !s.hasEvent("n2", 1, EvTimeoutAbort) {
+		t.Fatalf("after a restart n2 is %s", s.state("n2", 1))
+	}
 
 	// After the pre-commit: commit on the timeout.
 	s = newSim(t, 2, map[string]string{"protocol": Protocol3PC})
