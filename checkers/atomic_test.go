@@ -74,9 +74,9 @@ func TestAtomicCommitValidHistory(t *testing.T) {
 	var b bh
 	b.transfer(0, history.OK, 1, 0, 1, 3)
 	b.transfer(1, history.Fail, 2, 1, 0, 2)
-	b.transfer(2, history.Info, 3, 2, 3, 1)   // applied at both
-	b.transfer(3, history.Info, 4, 3, 0, 1)   // applied at neither
-	b.transfer(4, history.OK, 5, 0, 2, 1)     // within n2
+	b.transfer(2, history.Info, 3, 2, 3, 1) // applied at both
+	b.transfer(3, history.Info, 4, 3, 0, 1) // applied at neither
+	b.transfer(4, history.OK, 5, 0, 2, 1)   // within n2
 	b.final()
 	b.snapshot(10, "n1", "coordinator", 0, nil, nil, trace(1, "committed", ev("begin", 0), ev("decided-commit", 1)))
 	b.snapshot(11, "n2", "participant", 0, []string{"0", "2"}, []int64{1, 3, 5}, committedAt(1, 0, 1), committedAt(3, 4, 5), committedAt(5, 8, 9))

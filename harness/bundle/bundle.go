@@ -144,7 +144,13 @@ func nemesisOptions(cfg targets.Config) nemesis.Options {
 	case "kv":
 		return nemesis.Options{Roles: []nemesis.Role{kvPrimariesRole}}
 	case "twopc":
-		return nemesis.Options{Roles: []nemesis.Role{twopcCoordinatorRole}, Crash: twopcCrash(cfg.Opts)}
+		o := nemesis.Options{Roles: []nemesis.Role{twopcCoordinatorRole}}
+		if crash := twopcCrash(cfg.Opts); crash != nil {
+			// A crash point lives in the coordinator: kills (and
+			// pauses) aim there, so that each lands inside the protocol.
+			o.Crash, o.Targets = crash, []string{twopcCoordinatorRole.Name}
+		}
+		return o
 	}
 	return nemesis.Options{}
 }
