@@ -68,7 +68,7 @@ func TestBrokenAtomicCommitVariantsAreFlaggedAtTheirCrashPoint(t *testing.T) {
 	for _, c := range []struct {
 		target, seed, fate string
 	}{
-		{"2pc-volatile", "1", "aborted at"},    // the restarted coordinator presumed abort
+		{"2pc-volatile", "1", "aborted at"}, // the restarted coordinator presumed abort
 		{"2pc-heuristic", "2", "heuristic-abort at"},
 		{"3pc", "3", "timeout-abort at"},
 	} {
