@@ -130,8 +130,27 @@ func twopcCrash(opts map[string]string) nemesis.CrashFunc {
 		}
 		// The node is gone, or about to be: let the runtime reap it and
 		// know it for killed, so the stop restarts it.
-		return note, c.Kill(ctx, node)
+		return note, killExiting(ctx, c, node)
 	}
+}
+
+// killExiting kills a node that may be exiting on its own. An engine can
+// still report the container running for a moment after its process
+// exited, and then refuse the kill of a container that is not running; a
+// second try, once the engine has caught up, finds it stopped.
+func killExiting(ctx context.Context, c harness.Cluster, node string) error {
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = c.Kill(ctx, node); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 func armCrash(ctx context.Context, c harness.Cluster, node, point string) error {
