@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/faultline/faultline/harness/history"
@@ -97,38 +99,41 @@ func checkValue(v any) error {
 	return fmt.Errorf("value of type %T is not canonical (normalize it with history.Normalize)", v)
 }
 
-// jsonlOp mirrors history.Op with pointers for the required fields, so that
-// a missing field is told apart from a zero one.
-type jsonlOp struct {
-	Index   *int             `json:"index"`
-	Time    *int64           `json:"time"`
-	Process *history.Process `json:"process"`
-	Type    *history.Type    `json:"type"`
-	F       *string          `json:"f"`
-	Key     string           `json:"key"`
-	Value   json.RawMessage  `json:"value"`
-	Node    string           `json:"node"`
-	Error   string           `json:"error"`
-}
-
-// txnValue turns the value of a transaction op into a history.Txn.
-func txnValue(op *history.Op) error {
-	t, err := history.ToTxn(op.Value)
-	if err != nil {
-		return fmt.Errorf("op %d: %w", op.Index, err)
-	}
-	op.Value = t
-	return nil
-}
-
 // errTruncated marks a line that ends before its JSON does.
 var errTruncated = errors.New("truncated JSON")
 
-// ReadJSONL reads a history written by JSONLWriter. A malformed line is an
-// error naming the line. A final line that is cut short (no newline and not
-// parseable, as a killed recorder leaves it) is dropped with a warning, and
-// the complete lines before it are returned.
+// ReadJSONL reads a history written by JSONLWriter, or JSON lines written
+// by another tool (see parseJSONLLine). A malformed line is an error naming
+// the line. A final line that is cut short (no newline and not parseable,
+// as a killed recorder leaves it) is dropped with a warning, and the
+// complete lines before it are returned.
 func ReadJSONL(r io.Reader) (history.History, []string, error) {
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			br := bufio.NewReaderSize(f, sniffBytes)
+			head, _ := br.Peek(sniffBytes)
+			return readJSONLSized(br, estimateOps(head, fi.Size()))
+		}
+	}
+	return readJSONLSized(r, 0)
+}
+
+// readJSONLSized is ReadJSONL told about how many ops the input holds, when
+// known, so that it can keep them in one array sized up front rather than
+// gather them in chunks and copy them all at the end.
+func readJSONLSized(r io.Reader, ops int64) (history.History, []string, error) {
+	h, warnings, err := readJSONL(r, ops)
+	if err != nil {
+		return nil, nil, err
+	}
+	order, err := normalizeOrder(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, append(warnings, order...), nil
+}
+
+func readJSONL(r io.Reader, ops int64) (history.History, []string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
 	sc.Split(scanLinesKeepNewline)
@@ -136,6 +141,9 @@ func ReadJSONL(r io.Reader) (history.History, []string, error) {
 	// slice to a million ops would copy it again at every doubling.
 	var chunks []history.History
 	var cur history.History
+	if ops > 0 {
+		cur = make(history.History, 0, ops+16)
+	}
 	var warnings []string
 	in := interner{}
 	n := 0
@@ -188,6 +196,25 @@ func ReadJSONL(r io.Reader) (history.History, []string, error) {
 // jsonlChunk is how many ops ReadJSONL gathers before starting a new chunk.
 const jsonlChunk = 1 << 16
 
+// minLineBytes is about the shortest line of a faultline history
+// ({"index":0,"time":1,"process":0,"type":"ok","f":"read","value":null}),
+// for an estimate of the ops in a file that never falls short.
+const minLineBytes = 64
+
+// estimateOps guesses how many lines a file of size bytes holds from the
+// lines of its first bytes, a little high so that the guess rarely falls
+// short (then the rest goes in chunks).
+func estimateOps(head []byte, size int64) int64 {
+	lines := int64(bytes.Count(head, []byte{'\n'}))
+	if size <= 0 || lines == 0 {
+		return 0
+	}
+	if int64(len(head)) >= size {
+		return lines + 1
+	}
+	return size*lines/int64(len(head))*11/10 + 64
+}
+
 // scanLinesKeepNewline is bufio.ScanLines without stripping the newline:
 // ReadJSONL needs to know whether the last line was finished.
 func scanLinesKeepNewline(data []byte, atEOF bool) (int, []byte, error) {
@@ -200,10 +227,14 @@ func scanLinesKeepNewline(data []byte, atEOF bool) (int, []byte, error) {
 	return 0, nil, nil
 }
 
+// parseJSONLLine reads one op with encoding/json: every line the fast path
+// leaves, and every op of a JSON array. It is lenient in what other tools
+// write (elle-cli, Knossos' JSON): fields it does not know are ignored,
+// :index and :time may be missing (normalizeOrder then numbers ops and takes
+// file order as real-time order), and a transaction may leave out f.
 func parseJSONLLine(line []byte) (history.Op, error) {
-	var raw jsonlOp
+	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return history.Op{}, fmt.Errorf("%w: %v", errTruncated, err)
@@ -213,43 +244,124 @@ func parseJSONLLine(line []byte) (history.Op, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return history.Op{}, errors.New("bad JSON: text after the object (one op per line)")
 	}
-	var missing string
-	switch {
-	case raw.Index == nil:
-		missing = "index"
-	case raw.Time == nil:
-		missing = "time"
-	case raw.Process == nil:
-		missing = "process"
-	case raw.Type == nil:
-		missing = "type"
-	case raw.F == nil:
-		missing = "f"
+	return jsonToOp(raw)
+}
+
+// jsonToOp converts one decoded JSON op.
+func jsonToOp(raw map[string]json.RawMessage) (history.Op, error) {
+	op := history.Op{Index: noIndex, Time: noTime}
+	present := func(name string) bool {
+		v, ok := raw[name]
+		return ok && string(v) != "null"
 	}
-	if missing != "" {
-		return history.Op{}, fmt.Errorf("missing %q", missing)
+	if present("index") {
+		if err := json.Unmarshal(raw["index"], &op.Index); err != nil || op.Index < 0 {
+			return op, fmt.Errorf("index %s is not a non-negative integer", raw["index"])
+		}
 	}
-	if !raw.Type.Valid() {
-		return history.Op{}, fmt.Errorf("unknown type %q (want invoke, ok, fail or info)", *raw.Type)
+	if present("time") {
+		if err := json.Unmarshal(raw["time"], &op.Time); err != nil || op.Time < 0 {
+			return op, fmt.Errorf("time %s is not a non-negative integer (ns since the test started)", raw["time"])
+		}
 	}
-	if *raw.F == "" {
-		return history.Op{}, errors.New("f is empty")
+	if !present("process") {
+		return op, errors.New(`missing "process"`)
 	}
-	v, err := decodeJSONValue(raw.Value)
+	p := raw["process"]
+	if string(p) == `":nemesis"` {
+		p = json.RawMessage(`"nemesis"`)
+	}
+	if err := op.Process.UnmarshalJSON(p); err != nil {
+		return op, err
+	}
+	if !present("type") {
+		return op, errors.New(`missing "type"`)
+	}
+	typ, err := jsonName(raw["type"], "type")
 	if err != nil {
-		return history.Op{}, fmt.Errorf("value: %w", err)
+		return op, err
 	}
-	return history.Op{
-		Index:   *raw.Index,
-		Time:    *raw.Time,
-		Process: *raw.Process,
-		Type:    *raw.Type,
-		F:       *raw.F,
-		Key:     raw.Key,
-		Value:   v,
-		Node:    raw.Node,
-		Error:   raw.Error,
-	}, nil
+	op.Type = history.Type(typ)
+	if !op.Type.Valid() {
+		return op, fmt.Errorf("unknown type %q (want invoke, ok, fail or info)", typ)
+	}
+	if op.Value, err = decodeJSONValue(raw["value"]); err != nil {
+		return op, fmt.Errorf("value: %w", err)
+	}
+	switch {
+	case present("f"):
+		if op.F, err = jsonName(raw["f"], "f"); err != nil {
+			return op, err
+		}
+		if op.F == "" {
+			return op, errors.New("f is empty")
+		}
+	case looksLikeTxn(op.Value):
+		op.F = history.TxnF
+	default:
+		return op, errors.New(`missing "f" (only a transaction, a value of [f key value] micro-ops, may leave it out)`)
+	}
+	for name, dst := range map[string]*string{"key": &op.Key, "node": &op.Node, "error": &op.Error} {
+		if present(name) {
+			*dst = jsonLoose(raw[name])
+		}
+	}
+	if op.Error == "" && present("exception") {
+		op.Error = jsonLoose(raw["exception"])
+	}
+	return op, nil
+}
+
+// jsonName reads type or f: a string, with the leading colon a keyword
+// printed by a Clojure tool may keep.
+func jsonName(raw json.RawMessage, field string) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%s %s is not a string", field, raw)
+	}
+	return strings.TrimPrefix(s, ":"), nil
+}
+
+// jsonLoose turns a key, node or error into our string field: a string as
+// it is, anything else (a number, an exception object) as its JSON text.
+func jsonLoose(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// ReadJSON reads a history written as one JSON array of ops, as elle-cli
+// and Knossos export them. Ops are numbered and ordered as ReadJSONL does.
+func ReadJSON(r io.Reader) (history.History, []string, error) {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return nil, nil, fmt.Errorf("a JSON history must be an array of ops: %v", err)
+	}
+	var h history.History
+	for dec.More() {
+		var raw map[string]json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, fmt.Errorf("JSON history, op %d: %w", len(h), err)
+		}
+		op, err := jsonToOp(raw)
+		if err == nil && op.F == history.TxnF {
+			err = txnValue(&op)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("JSON history, op %d: %w", len(h), err)
+		}
+		h = append(h, op)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fmt.Errorf("JSON history after op %d: %w", len(h), err)
+	}
+	warnings, err := normalizeOrder(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, warnings, nil
 }
 
 // decodeJSONValue turns a raw JSON value into canonical form. Plain
@@ -496,13 +608,152 @@ func (s *fastScanner) value() (any, bool) {
 	return nil, false
 }
 
+// composite reads an object or an array into canonical form (see
+// history.Normalize) without encoding/json, which would cost a decoder and
+// dozens of allocations for each nemesis op. Anything it does not take
+// (an escape in a string, a number out of range, bad syntax) gives up and
+// leaves the line to parseJSONLLine, which also words the error.
 func (s *fastScanner) composite() (any, bool) {
-	raw, ok := s.skipComposite()
-	if !ok {
+	return s.any(0)
+}
+
+// maxJSONDepth bounds nesting on the fast path; deeper values take the
+// slow one.
+const maxJSONDepth = 64
+
+func (s *fastScanner) any(depth int) (any, bool) {
+	s.space()
+	if s.i >= len(s.b) || depth > maxJSONDepth {
 		return nil, false
 	}
-	v, err := decodeJSONValue(raw)
-	return v, err == nil
+	switch c := s.b[s.i]; {
+	case c == 'n':
+		return nil, s.null()
+	case c == 't':
+		return true, s.word("true")
+	case c == 'f':
+		return false, s.word("false")
+	case c == '"':
+		b, ok := s.str()
+		return string(b), ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == '[':
+		s.i++
+		var out []any
+		ints := true
+		if !s.byte(']') {
+			for {
+				v, ok := s.any(depth + 1)
+				if !ok {
+					return nil, false
+				}
+				_, isInt := v.(int64)
+				ints = ints && isInt
+				out = append(out, v)
+				if s.byte(']') {
+					break
+				}
+				if !s.byte(',') {
+					return nil, false
+				}
+			}
+		}
+		if !ints {
+			return out, true
+		}
+		l := make([]int64, len(out))
+		for i, v := range out {
+			l[i] = v.(int64)
+		}
+		return l, true
+	case c == '{':
+		s.i++
+		m := map[string]any{}
+		if s.byte('}') {
+			return m, true
+		}
+		for {
+			k, ok := s.str()
+			if !ok || !s.byte(':') {
+				return nil, false
+			}
+			v, ok := s.any(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			m[string(k)] = v
+			if s.byte('}') {
+				return m, true
+			}
+			if !s.byte(',') {
+				return nil, false
+			}
+		}
+	}
+	return nil, false
+}
+
+// word reads a literal such as true.
+func (s *fastScanner) word(w string) bool {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(w)) {
+		return false
+	}
+	s.i += len(w)
+	return true
+}
+
+// number reads a JSON number into canonical form: an int64 when integral
+// and in range however it is spelled, else a float64.
+func (s *fastScanner) number() (any, bool) {
+	start := s.i
+	if s.b[s.i] == '-' {
+		s.i++
+	}
+	digits := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	if s.i == digits || (s.b[digits] == '0' && s.i-digits > 1) {
+		return nil, false
+	}
+	integral := true
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		integral = false
+		s.i++
+		frac := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == frac {
+			return nil, false
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		integral = false
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		exp := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == exp {
+			return nil, false
+		}
+	}
+	tok := string(s.b[start:s.i])
+	if integral {
+		if n, err := strconv.ParseInt(tok, 10, 64); err == nil {
+			return n, true
+		}
+	}
+	f, err := strconv.ParseFloat(tok, 64)
+	if err != nil {
+		return nil, false
+	}
+	return canonicalFloat(f), true
 }
 
 // parseJSONLFast parses a simple line, or reports ok false when the line
@@ -543,13 +794,13 @@ func parseJSONLFast(line []byte, in interner) (op history.Op, ok bool) {
 		case "index":
 			bit = hasIndex
 			n, ok := s.int()
-			if !ok || n < math.MinInt || n > math.MaxInt {
+			if !ok || n < 0 || n > math.MaxInt32 {
 				return op, false
 			}
 			op.Index = int(n)
 		case "time":
 			bit = hasTime
-			if op.Time, ok = s.int(); !ok {
+			if op.Time, ok = s.int(); !ok || op.Time < 0 {
 				return op, false
 			}
 		case "process":
@@ -583,7 +834,7 @@ func parseJSONLFast(line []byte, in interner) (op history.Op, ok bool) {
 			case "node":
 				bit, op.Node = hasNode, in.get(b)
 			default:
-				bit, op.Error = hasError, string(b)
+				bit, op.Error = hasError, in.get(b)
 			}
 		case "value":
 			bit = hasValue
