@@ -27,6 +27,7 @@ const (
 // its restarts.
 type TxnID int64
 
+// String names the transaction as T17.
 func (t TxnID) String() string { return "T" + strconv.FormatInt(int64(t), 10) }
 
 // Op is one participant's share of a transfer: add Delta to Account.
