@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -237,4 +238,30 @@ func TestAtomicCommitRefusesMalformedSnapshots(t *testing.T) {
 			t.Errorf("%s: error %q does not name the op", name, r.Error)
 		}
 	}
+}
+
+// FuzzAtomicCommitSnapshots hands the checker an arbitrary JSON value as a
+// node's final snapshot: it must never panic, and a value it cannot read
+// makes the verdict unknown, never a pass.
+//
+//	go test -fuzz FuzzAtomicCommitSnapshots ./checkers
+func FuzzAtomicCommitSnapshots(f *testing.F) {
+	f.Add(`{"node":"n2","role":"participant","now":5,"accounts":["0","2"],"applied":[1],"txns":[{"id":1,"state":"committed","events":[["prepared",1],["committed",2,"n1"]]}]}`)
+	f.Add(`{"node":"n2","role":"participant","now":5,"applied":[]}`)
+	f.Add(`[1,2]`)
+	f.Add(`{"txns":[{"id":1,"events":[[1]]}]}`)
+	f.Fuzz(func(t *testing.T, js string) {
+		var v any
+		if json.Unmarshal([]byte(js), &v) != nil {
+			return
+		}
+		var b bh
+		b.transfer(0, history.OK, 1, 0, 1, 3)
+		b.final()
+		b.call(11, "txns", nil, history.OK, history.Normalize(v), "n2")
+		r := AtomicCommit{}.Check(context.Background(), b.h, Options{})
+		if r.Valid == True && r.Stats["participants"] == 0 {
+			t.Fatalf("a pass with no participant: %+v", r)
+		}
+	})
 }

@@ -192,6 +192,10 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 			s.WorkloadOpts[k] = v
 		}
 	}
+	if w := bundle.DefaultWorkload(s.Target); w != "" && (f.config == "" && !fl.Changed("workload") || f.config != "" && s.Workload == "") {
+		// A target with one workload (twopc: bank) needs no --workload.
+		s.Workload = w
+	}
 	if n := bundle.DefaultNodes(s.Target); n > 0 && (f.config == "" && !fl.Changed("nodes") || f.config != "" && s.Nodes == 0) {
 		// The target's own size (twopc: a coordinator and 3 participants).
 		s.Nodes = n

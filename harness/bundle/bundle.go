@@ -173,3 +173,12 @@ func DefaultNodes(target string) int {
 	}
 	return 0
 }
+
+// DefaultWorkload is the workload a run of target uses unless told
+// otherwise: the only one it supports, or "" when it supports several.
+func DefaultWorkload(target string) string {
+	if cfg, ok := targets.Lookup(target); ok && len(cfg.Workloads) == 1 {
+		return cfg.Workloads[0]
+	}
+	return ""
+}

@@ -73,6 +73,9 @@ func TestBuildATwoPCTest(t *testing.T) {
 	if DefaultNodes("2pc") != 4 || DefaultNodes("kv") != 0 {
 		t.Fatal("default node counts")
 	}
+	if DefaultWorkload("3pc") != "bank" || DefaultWorkload("kv") != "" {
+		t.Fatal("default workloads")
+	}
 }
 
 func TestTwoPCCrashPointsAimKillsAtTheCoordinator(t *testing.T) {
