@@ -1,9 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/faultline/faultline/internal/leakcheck"
 
 	"github.com/faultline/faultline/checkers"
 	"github.com/faultline/faultline/results"
@@ -95,4 +103,57 @@ func TestBrokenAtomicCommitVariantsAreFlaggedAtTheirCrashPoint(t *testing.T) {
 			assertNoLeaks(t, store)
 		})
 	}
+}
+
+// twopc nodes are a new kind of node, one that may stop itself at a crash
+// point: an interrupted harness (exit 2) and a killed one must both leave
+// none of them behind.
+func TestTwoPCNodesDoNotOutliveTheHarness(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			store := t.TempDir()
+			cmd := exec.Command(binary, "run", "--store", store, "--target", "2pc", "--time-limit", "60s",
+				"--nemesis", "kill,pause", "--nemesis-interval", "700ms", "--target-opt", "crash-after=first-commit")
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for !historyHasOps(store) || !historyHasNemesis(store) {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					cmd.Wait()
+					t.Fatalf("no faults and ops within 30s:\n%s", out.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if len(leakcheck.Processes(store)) == 0 {
+				t.Fatal("no node processes found while the run was going: the leak check would prove nothing")
+			}
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if sig == syscall.SIGINT && (!errors.As(err, &ee) || ee.ExitCode() != 2) {
+				t.Fatalf("interrupted run: %v, want exit 2:\n%s", err, out.String())
+			}
+			// A killed harness cannot tear down: the nodes' parent-death
+			// signal does, within moments.
+			deadline = time.Now().Add(5 * time.Second)
+			for len(leakcheck.Processes(store)) > 0 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			assertNoLeaks(t, store)
+		})
+	}
+}
+
+func historyHasNemesis(store string) bool {
+	files, _ := filepath.Glob(filepath.Join(store, "*", "*", results.HistoryFile))
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(`"start-kill"`)) {
+			return true
+		}
+	}
+	return false
 }
