@@ -13,6 +13,7 @@ import (
 	"github.com/faultline/faultline/targets/kv"
 	"github.com/faultline/faultline/targets/lww"
 	"github.com/faultline/faultline/targets/raftkv"
+	"github.com/faultline/faultline/targets/twopc"
 )
 
 // NodeConfig is one node's command line: `faultline node <system> --id ID
@@ -57,6 +58,15 @@ var systems = map[string]system{
 		},
 		validate: func(opts map[string]string) error {
 			_, err := lww.ParseOptions(opts)
+			return err
+		},
+	},
+	"twopc": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return twopc.Run(ctx, twopc.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := twopc.ParseOptions(opts)
 			return err
 		},
 	},

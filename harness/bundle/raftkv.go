@@ -7,8 +7,16 @@ import (
 	"sync"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/targets/raftkv"
 )
+
+// raftkvLeadersRole makes raftkv's leaders a target of kill and pause, and
+// "isolate-primaries" a partition shape: the faults that force elections.
+var raftkvLeadersRole = nemesis.Role{
+	Name: nemesis.TargetPrimaries, Nodes: raftkvLeaders, Isolate: true,
+	Doc: "raftkv: the nodes that believe they lead (asked from each node's /admin/status when the fault starts)",
+}
 
 // raftkvLeaders asks every raftkv node for its raft state and returns those
 // that believe they lead: the nemesis's "primaries" target. A deposed
