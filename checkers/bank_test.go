@@ -115,7 +115,7 @@ func TestBankUndecidedWithoutReadsOrOptions(t *testing.T) {
 	if r := check(t, bank3, h, Unknown); !strings.Contains(r.Error, "no read") {
 		t.Fatalf("error %q", r.Error)
 	}
-	if r := check(t, Bank{}, h, Unknown); !strings.Contains(r.Error, "workload's options") {
+	if r := check(t, Bank{}, h, Unknown); !strings.Contains(r.Error, "no ok read of every balance") {
 		t.Fatalf("error %q", r.Error)
 	}
 }
