@@ -21,6 +21,9 @@ func TestSSHBadInputExits254(t *testing.T) {
 		{[]string{"clean", "--runtime", "ssh"}, "needs --hosts"},
 	}
 	for _, c := range cases {
+		if c.args[0] == "run" {
+			c.args = append(c.args, "--store", t.TempDir())
+		}
 		out, code := faultline(t, c.args...)
 		if code != 254 || !strings.Contains(out, c.want) {
 			t.Errorf("faultline %v: exit %d, output %q; want exit 254 mentioning %q", c.args, code, out, c.want)
@@ -30,7 +33,7 @@ func TestSSHBadInputExits254(t *testing.T) {
 
 // --insecure-ignore-host-key is said out loud.
 func TestInsecureHostKeyIsLoud(t *testing.T) {
-	out, _ := faultline(t, "run", "--runtime", "ssh", "--hosts", "root@127.0.0.1:1", "--insecure-ignore-host-key", "--ssh-key", "/does/not/exist")
+	out, _ := faultline(t, "run", "--runtime", "ssh", "--hosts", "root@127.0.0.1:1", "--insecure-ignore-host-key", "--ssh-key", "/does/not/exist", "--store", t.TempDir())
 	if !strings.Contains(out, "WARNING: --insecure-ignore-host-key") {
 		t.Errorf("no warning:\n%s", out)
 	}
