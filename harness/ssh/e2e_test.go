@@ -219,3 +219,16 @@ func TestCleanRemovesDeadRunsOnly(t *testing.T) {
 	live.Wait()
 	checkNoLeftovers(t, f, dir, 10*time.Second)
 }
+
+// Every bundled system runs on the hosts unchanged: the raft control,
+// with real leader elections under kills and partitions, stays valid.
+func TestE2ERaftControlOnHosts(t *testing.T) {
+	f := needFleet(t)
+	dir := t.TempDir()
+	cmd, out := harnessCmd(t, f, dir, []int{3, 4, 5}, "--target", "raft", "--nemesis", "partition,kill",
+		"--nemesis-interval", "1500ms", "--time-limit", "6s", "--seed", "3", "--concurrency", "6")
+	if code := exitCode(cmd.Run()); code != 0 {
+		t.Fatalf("exit %d, want 0 (valid):\n%s", code, out)
+	}
+	checkNoLeftovers(t, f, dir, 5*time.Second)
+}
