@@ -26,6 +26,8 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/faultline/faultline/internal/leakcheck"
 )
 
 // SSHD is where Debian's openssh-server puts sshd.
@@ -326,19 +328,8 @@ func (f *Fleet) Leftovers(ctx context.Context, dir string) []string {
 			}
 		}
 	}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(b), dir) {
-			continue
-		}
-		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(st), ") Z ") {
-			continue // a zombie: gone, awaiting its parent
-		}
-		out = append(out, "process "+e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
+	for _, p := range leakcheck.Processes(dir) {
+		out = append(out, "process "+p)
 	}
 	runs, _ := os.ReadDir(filepath.Join(dir, "runs"))
 	for _, r := range runs {
