@@ -63,6 +63,9 @@ func (c *Cluster) Partition(ctx context.Context, g harness.Grudge) error {
 			}
 		}
 	}
+	if c.netErr != nil {
+		return fmt.Errorf("partition: %w", c.netErr)
+	}
 	c.mu.Lock()
 	c.grudge = g
 	c.mu.Unlock()
@@ -87,6 +90,9 @@ func (c *Cluster) SetLink(ctx context.Context, from, to string, f harness.LinkFa
 	}
 	if f.Loss < 0 || f.Loss > 1 || f.Latency < 0 || f.Jitter < 0 {
 		return fmt.Errorf("set link %s->%s: %+v out of range", from, to, f)
+	}
+	if c.netErr != nil {
+		return fmt.Errorf("set link %s->%s: %w", from, to, c.netErr)
 	}
 	c.mu.Lock()
 	if f == (harness.LinkFault{}) {
@@ -196,8 +202,10 @@ func (c *Cluster) Heal(ctx context.Context) error {
 	clear(c.links)
 	c.mu.Unlock()
 	var errs []error
-	if err := c.pushRules(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("heal: %w", err))
+	if c.netErr == nil {
+		if err := c.pushRules(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("heal: %w", err))
+		}
 	}
 	if c.clients != nil {
 		c.clients.SetGrudge(nil)

@@ -74,6 +74,7 @@ type supervisor struct {
 	relay   *netfault.Relay // nil in unit tests
 	touched time.Time
 	log     io.Writer // why it tore down: the session's stderr
+	applied bool      // the table exists: rules were applied at least once
 }
 
 // Supervise runs a node's supervisor: it answers the harness's requests
@@ -211,8 +212,11 @@ func (s *supervisor) handle(req request) reply {
 			err = errors.New("rules: no rules")
 			break
 		}
-		if err = s.table.Apply(*req.Rules); err == nil && s.relay != nil {
-			s.relay.SetLinks(req.Rules.Links)
+		if err = s.table.Apply(*req.Rules); err == nil {
+			s.applied = true
+			if s.relay != nil {
+				s.relay.SetLinks(req.Rules.Links)
+			}
 		}
 	default:
 		err = fmt.Errorf("unknown op %q", req.Op)
@@ -248,7 +252,9 @@ func (s *supervisor) teardown(keep bool, why string) error {
 	if s.node != nil {
 		errs = append(errs, s.node.kill())
 	}
-	if s.table != nil {
+	// A host where rules could never be applied (no root) has no table,
+	// and may not even be allowed to look.
+	if s.table != nil && s.applied {
 		errs = append(errs, s.table.Remove())
 	}
 	if keep {

@@ -165,6 +165,26 @@ func TestSupervisorWalksTheNodeThroughItsFaults(t *testing.T) {
 	}
 }
 
+// A host where the rules were refused (a user without CAP_NET_ADMIN) still
+// runs the node, takes kill and pause, and tears down without touching
+// nftables.
+func TestSupervisorWithoutNetAdmin(t *testing.T) {
+	s, tb := testSupervisor(t, time.Minute)
+	tb.fail = errors.New("program nftables table x (the SSH user needs root or CAP_NET_ADMIN on the host): operation not permitted")
+	ss := serveSession(s)
+	pid := ss.call(t, request{ID: 1, Op: opStart, Args: []string{"sleep", "60"}}).Pid
+	if r := ss.call(t, request{ID: 2, Op: opRules, Rules: &netfault.HostRules{Self: "10.0.0.1:7000"}}); !strings.Contains(r.Error, "CAP_NET_ADMIN") {
+		t.Errorf("refused rules: %+v", r)
+	}
+	if r := ss.call(t, request{ID: 3, Op: opKill}); r.Error != "" || state(pid) != "gone" {
+		t.Errorf("kill without rules: %+v", r)
+	}
+	if r := ss.call(t, request{ID: 4, Op: opStop}); r.Error != "" || tb.removed != 0 {
+		t.Errorf("stop: %+v, table removed %d times (it never existed)", r, tb.removed)
+	}
+	<-ss.done
+}
+
 func TestSupervisorStopKeepLeavesTheDirectory(t *testing.T) {
 	s, _ := testSupervisor(t, time.Minute)
 	ss := serveSession(s)
@@ -216,6 +236,7 @@ func TestSupervisorTearsDownWhenTheHarnessGoes(t *testing.T) {
 			s, tb := testSupervisor(t, c.lease)
 			ss := serveSession(s)
 			pid := ss.call(t, request{ID: 1, Op: opStart, Args: []string{"sleep", "60"}}).Pid
+			ss.call(t, request{ID: 2, Op: opRules, Rules: &netfault.HostRules{Self: "10.0.0.1:7000"}})
 			c.leave(ss)
 			select {
 			case <-ss.done:
