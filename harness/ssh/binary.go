@@ -3,6 +3,7 @@ package ssh
 import (
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -22,6 +23,9 @@ type localBinary struct {
 }
 
 func hashBinary(p string) (localBinary, error) {
+	if err := checkStatic(p); err != nil {
+		return localBinary{}, err
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return localBinary{}, fmt.Errorf("open the faultline binary: %w", err)
@@ -32,6 +36,22 @@ func hashBinary(p string) (localBinary, error) {
 		return localBinary{}, fmt.Errorf("read the faultline binary: %w", err)
 	}
 	return localBinary{path: p, sum: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// checkStatic refuses a dynamically linked binary: the hosts may lack its
+// C libraries, or have other versions of them.
+func checkStatic(p string) error {
+	f, err := elf.Open(p)
+	if err != nil {
+		return &UsageError{fmt.Errorf("the faultline binary %s is not a Linux executable the hosts can run: %w", p, err)}
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			return &UsageError{fmt.Errorf("the faultline binary %s is dynamically linked (built with cgo), so the hosts may not run it: build it static with CGO_ENABLED=0 go build -o faultline ./cmd/faultline and run that", p)}
+		}
+	}
+	return nil
 }
 
 // remoteName is the binary's name on the hosts: its checksum, so that

@@ -68,3 +68,20 @@ func FuzzParseHosts(f *testing.F) {
 		}
 	})
 }
+
+// The harness uploads only a static binary; a dynamic one is refused with
+// the command that builds a static one.
+func TestDynamicBinaryIsRefused(t *testing.T) {
+	if fleetErr != nil || binary == "" {
+		t.Skip("no static test binary")
+	}
+	if _, err := hashBinary(binary); err != nil {
+		t.Errorf("the static binary was refused: %v", err)
+	}
+	if _, err := hashBinary("/bin/sh"); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") || !IsUsage(err) {
+		t.Errorf("a dynamic binary: %v", err)
+	}
+	if _, err := hashBinary("/etc/hostname"); err == nil || !IsUsage(err) {
+		t.Errorf("a text file: %v", err)
+	}
+}
