@@ -22,6 +22,9 @@ func harnessCmd(t *testing.T, f *fleet.Fleet, dir string, hosts []int, args ...s
 	all := append([]string{"run", "--runtime", "ssh", "--hosts", f.HostsFlag(hosts...),
 		"--ssh-key", f.Key, "--known-hosts", f.KnownHosts, "--ssh-dir", dir, "--store", t.TempDir()}, args...)
 	cmd := exec.Command(binary, all...)
+	// A test killed by its timeout takes its harness along; the hosts'
+	// supervisors then see the sessions drop.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd, out

@@ -27,20 +27,34 @@ func dialFrom(ns, addr string, timeout time.Duration) (net.Conn, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		// The thread is never unlocked: it dies with the goroutine, in
-		// the namespace it was moved to.
+		// The thread goes back to the test's namespace afterwards and is
+		// unlocked; a thread that exited instead would fire the
+		// parent-death signal of any child it had forked (the fleet's
+		// sshds). Only if it cannot go back does it stay locked, and die.
 		runtime.LockOSThread()
+		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{err: err}
+			return
+		}
+		defer unix.Close(home)
 		fd, err := unix.Open(filepath.Join("/run/netns", ns), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			runtime.UnlockOSThread()
 			ch <- result{err: err}
 			return
 		}
 		defer unix.Close(fd)
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			ch <- result{err: err}
 			return
 		}
 		c, err := net.DialTimeout("tcp", addr, timeout)
+		if unix.Setns(home, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
 		ch <- result{c, err}
 	}()
 	r := <-ch

@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -82,9 +82,10 @@ func New(ctx context.Context, n int, dir string, o Options) (_ *Fleet, err error
 	if err := Available(); err != nil {
 		return nil, err
 	}
-	idb := make([]byte, 3)
-	rand.Read(idb)
-	f := &Fleet{ID: hex.EncodeToString(idb), Dir: dir}
+	sweepStale()
+	// The id is the creating process's pid, so a later fleet can tell
+	// that this one's test died without closing it.
+	f := &Fleet{ID: fmt.Sprintf("%06x", os.Getpid()&0xffffff), Dir: dir}
 	f.switchNS = "fl" + f.ID + "sw"
 	f.ctlLink = "fl" + f.ID + "c"
 	defer func() {
@@ -229,6 +230,10 @@ func (f *Fleet) startSSHD(ctx context.Context, h *Host, o Options) error {
 		return err
 	}
 	cmd := exec.Command("ip", "netns", "exec", h.NS, SSHD, "-D", "-e", "-f", cfg)
+	// ip execs sshd in place: should the test die without closing the
+	// fleet (a -timeout panic), sshd dies with it, its sessions end, and
+	// every supervisor tears its node down.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(f.Dir, h.Name+"_sshd.log"))
 	if err != nil {
 		return err
@@ -252,6 +257,39 @@ func (f *Fleet) startSSHD(ctx context.Context, h *Host, o Options) error {
 			return fmt.Errorf("sshd on %s (%s) did not take connections: %v; its log: %s", h.Name, h.IP, err, b)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sweepStale deletes the namespaces of fleets whose test process is gone
+// (a test killed before it could close its fleet): names fl<pid>h<i> and
+// fl<pid>sw, where no process <pid> runs any more. Their veths and bridge
+// go with them.
+func sweepStale() {
+	ents, _ := os.ReadDir("/run/netns")
+	for _, e := range ents {
+		name := e.Name()
+		if len(name) < 10 || !strings.HasPrefix(name, "fl") {
+			continue
+		}
+		rest := name[8:]
+		if rest != "sw" && (rest[0] != 'h' || strings.Trim(rest[1:], "0123456789") != "") {
+			continue
+		}
+		pid, err := strconv.ParseInt(name[2:8], 16, 32)
+		if err != nil || pid == 0 {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			continue // its test still runs
+		}
+		if out, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
+			for _, p := range strings.Fields(string(out)) {
+				if q, err := strconv.Atoi(p); err == nil {
+					syscall.Kill(q, syscall.SIGKILL)
+				}
+			}
+		}
+		exec.Command("ip", "netns", "del", name).Run()
 	}
 }
 
