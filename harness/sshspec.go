@@ -16,6 +16,9 @@ type SSHSpec struct {
 	Dir string `json:"dir,omitempty" yaml:"dir"`
 	// Keep leaves each run's directories (data, logs) on the hosts.
 	Keep bool `json:"keep,omitempty" yaml:"keep"`
+	// NodePort is the port the nodes listen on (default: a free one on
+	// each host, below the ephemeral range).
+	NodePort int `json:"node_port,omitempty" yaml:"node_port"`
 	// Lease is how long each host's supervisor keeps its node running
 	// without hearing from the harness (default 10s).
 	Lease Duration `json:"lease,omitempty" yaml:"lease"`

@@ -22,6 +22,7 @@ type sshFlags struct {
 	dir        string
 	keep       bool
 	lease      time.Duration
+	nodePort   int
 }
 
 // register adds the flags; forRun adds those only a run uses.
@@ -35,6 +36,7 @@ func (f *sshFlags) register(fl *pflag.FlagSet, forRun bool) {
 		return
 	}
 	fl.BoolVar(&f.keep, "keep", false, "ssh runtime: leave each run's directories (data, logs) on the hosts")
+	fl.IntVar(&f.nodePort, "node-port", 0, "ssh runtime: the port every node listens on (default: a free one on each host, between 10000 and the ephemeral range)")
 	fl.DurationVar(&f.lease, "ssh-lease", ssh.DefaultLease, "ssh runtime: how long each host keeps its node running without hearing from the harness")
 }
 
@@ -52,7 +54,7 @@ func (f *sshFlags) apply(s *harness.Spec, fl *pflag.FlagSet) {
 		s.Nodes = len(s.Hosts)
 	}
 	changed := false
-	for _, n := range []string{"ssh-key", "known-hosts", "insecure-ignore-host-key", "ssh-dir", "keep", "ssh-lease"} {
+	for _, n := range []string{"ssh-key", "known-hosts", "insecure-ignore-host-key", "ssh-dir", "keep", "ssh-lease", "node-port"} {
 		changed = changed || fl.Changed(n)
 	}
 	if !changed {
@@ -75,6 +77,9 @@ func (f *sshFlags) apply(s *harness.Spec, fl *pflag.FlagSet) {
 	}
 	if fl.Changed("keep") {
 		s.SSH.Keep = f.keep
+	}
+	if fl.Changed("node-port") {
+		s.SSH.NodePort = f.nodePort
 	}
 	if fl.Changed("ssh-lease") {
 		s.SSH.Lease = harness.Duration(f.lease)

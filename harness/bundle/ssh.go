@@ -13,6 +13,9 @@ func sshRuntime(spec harness.Spec, nodes []string) (harness.Runtime, error) {
 	if err != nil {
 		return nil, specErr("%v", err)
 	}
+	if s := spec.SSH; s != nil && (s.NodePort < 0 || s.NodePort > 65535) {
+		return nil, specErr("ssh node_port %d is not a port number (1-65535, or 0 for a free one on each host)", s.NodePort)
+	}
 	rt := ssh.Runtime{Hosts: hosts, Options: SSHOptions(spec.SSH)}
 	if spec.SSH != nil {
 		rt.Lease = time.Duration(spec.SSH.Lease)
@@ -26,5 +29,5 @@ func SSHOptions(s *harness.SSHSpec) ssh.Options {
 	if s == nil {
 		return ssh.Options{}
 	}
-	return ssh.Options{Keys: s.Keys, KnownHosts: s.KnownHosts, InsecureIgnoreHostKey: s.InsecureIgnoreHostKey, Dir: s.Dir, Keep: s.Keep}
+	return ssh.Options{Keys: s.Keys, KnownHosts: s.KnownHosts, InsecureIgnoreHostKey: s.InsecureIgnoreHostKey, Dir: s.Dir, Keep: s.Keep, NodePort: s.NodePort}
 }

@@ -28,6 +28,9 @@ type Options struct {
 	Dir string
 	// Keep leaves the run's directories (data and logs) on the hosts.
 	Keep bool
+	// NodePort is the port every node listens on; 0 lets each host's
+	// supervisor pick a free one.
+	NodePort int
 }
 
 // UsageError is a problem the user must fix in the hosts or the SSH

@@ -228,10 +228,13 @@ func TestCleanRemovesDeadRunsOnly(t *testing.T) {
 func TestE2ERaftControlOnHosts(t *testing.T) {
 	f := needFleet(t)
 	dir := t.TempDir()
-	cmd, out := harnessCmd(t, f, dir, []int{3, 4, 5}, "--target", "raft", "--nemesis", "partition,kill",
+	cmd, out := harnessCmd(t, f, dir, []int{3, 4, 5}, "--target", "raft", "--nemesis", "partition,kill", "--node-port", "7400",
 		"--nemesis-interval", "1500ms", "--time-limit", "6s", "--seed", "3", "--concurrency", "6")
 	if code := exitCode(cmd.Run()); code != 0 {
 		t.Fatalf("exit %d, want 0 (valid):\n%s", code, out)
+	}
+	if !strings.Contains(out.String(), "nemesis ops") {
+		t.Fatalf("no summary:\n%s", out)
 	}
 	checkNoLeftovers(t, f, dir, 5*time.Second)
 }

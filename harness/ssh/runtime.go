@@ -175,8 +175,8 @@ func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness
 				c.uploads++
 				upMu.Unlock()
 			}
-			cmd := fmt.Sprintf("exec %s ssh-host supervise --run %s --node %s --dir %s --lease %s --keep=%v",
-				quote(n.prep.binary), c.run, quote(n.id), quote(n.prep.base), lease, c.opts.Keep)
+			cmd := fmt.Sprintf("exec %s ssh-host supervise --run %s --node %s --dir %s --lease %s --keep=%v --port %d",
+				quote(n.prep.binary), c.run, quote(n.id), quote(n.prep.base), lease, c.opts.Keep, c.opts.NodePort)
 			rem, err := startSupervisor(gctx, client, n.host, cmd, lease/4)
 			if err != nil {
 				client.Close()

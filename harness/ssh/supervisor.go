@@ -106,7 +106,13 @@ func Supervise(ctx context.Context, cfg SuperviseConfig, in io.Reader, out io.Wr
 	}
 	s.touch(time.Now())
 	port := cfg.Port
-	if port == 0 {
+	if port != 0 {
+		l, err := net.Listen("tcp", "0.0.0.0:"+strconv.Itoa(port))
+		if err != nil {
+			return s.fail(fmt.Errorf("the node port %d is taken on this host (another run, or another program): %w", port, err))
+		}
+		l.Close()
+	} else {
 		p, err := freePort()
 		if err != nil {
 			return s.fail(err)
