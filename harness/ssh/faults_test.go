@@ -309,3 +309,38 @@ func TestUnchangedBinaryIsNotSentAgain(t *testing.T) {
 func harnessSpec(t *testing.T) harness.ClusterSpec {
 	return harness.ClusterSpec{System: "kv", Nodes: []string{"n1", "n2"}, Dir: t.TempDir()}
 }
+
+// A host whose key is not in known_hosts, or is there with another key,
+// is refused by name: known-hosts checking is on by default.
+func TestUnknownOrChangedHostKeyIsRefused(t *testing.T) {
+	f := needFleet(t)
+	h := fleetHosts(t, f, 1)["n1"]
+	empty := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(empty, nil, 0o600)
+	// h2's key under h1's address: a changed key.
+	b, _ := os.ReadFile(f.KnownHosts)
+	var wrong string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, f.Hosts[1].IP+" ") {
+			wrong = f.Hosts[0].IP + strings.TrimPrefix(l, f.Hosts[1].IP) + "\n"
+		}
+	}
+	changed := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(changed, []byte(wrong), 0o600)
+	for file, want := range map[string]string{empty: "host key is unknown", changed: "host key is not the one known"} {
+		cfg, closeAgent, err := clientConfig(h.User, Options{Keys: []string{f.Key}, KnownHosts: file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := dial(context.Background(), h, cfg)
+		closeAgent()
+		if err == nil {
+			c.Close()
+			t.Errorf("known_hosts %q: the connection was accepted", want)
+			continue
+		}
+		if !IsUsage(err) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), h.String()) {
+			t.Errorf("got %v, want a usage error naming %s and saying %q", err, h, want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 // dialTimeout bounds the TCP connect and SSH handshake with one host.
@@ -36,10 +37,13 @@ func dial(ctx context.Context, h Host, cfg *gossh.ClientConfig) (*gossh.Client, 
 	if err != nil {
 		conn.Close()
 		msg := err.Error()
+		var keyErr *knownhosts.KeyError
 		switch {
 		case strings.Contains(msg, "unable to authenticate"):
 			return nil, &UsageError{fmt.Errorf("host %s refused the SSH key: %w (add the public key to %s's ~/.ssh/authorized_keys, or give --ssh-key FILE)", h, err, h.User)}
-		case strings.Contains(msg, "knownhosts"):
+		case errors.As(err, &keyErr) && len(keyErr.Want) == 0:
+			return nil, &UsageError{fmt.Errorf("host %s: its host key is unknown: %w (add it with ssh-keyscan -p PORT %s >> ~/.ssh/known_hosts after checking it, or give --known-hosts FILE; --insecure-ignore-host-key skips the check)", h, err, h.hostname())}
+		case errors.As(err, &keyErr) || strings.Contains(msg, "knownhosts"):
 			return nil, &UsageError{fmt.Errorf("host %s: its host key is not the one known: %w (check the host, or add it with ssh-keyscan -p PORT %s >> ~/.ssh/known_hosts, or give --known-hosts FILE; --insecure-ignore-host-key skips the check)", h, err, h.hostname())}
 		}
 		return nil, fmt.Errorf("host %s: SSH handshake: %w", h, err)
@@ -65,15 +69,16 @@ func run(ctx context.Context, c *gossh.Client, h Host, cmd string, stdin io.Read
 	case <-ctx.Done():
 		s.Signal(gossh.SIGKILL)
 		s.Close()
-		return "", fmt.Errorf("host %s: %s: %w", h, firstWord(cmd), ctx.Err())
+		return "", fmt.Errorf("host %s: %s: %w", h, short(cmd), ctx.Err())
 	}
 	if err != nil {
-		return out.String(), fmt.Errorf("host %s: %s: %w: %s", h, firstWord(cmd), err, strings.TrimSpace(errb.String()))
+		return out.String(), fmt.Errorf("host %s: %s: %w: %s", h, short(cmd), err, strings.TrimSpace(errb.String()))
 	}
 	return out.String(), nil
 }
 
-func firstWord(cmd string) string {
+// short cuts a command line down for an error message.
+func short(cmd string) string {
 	if len(cmd) > 60 {
 		cmd = cmd[:60] + "…"
 	}
