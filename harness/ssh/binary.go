@@ -67,6 +67,9 @@ func unameOf() string {
 	return "Linux " + arch
 }
 
+// answerMark starts the answer of the set-up command.
+const answerMark = "faultline-prepare"
+
 // prepared is what setting up one host found.
 type prepared struct {
 	base     string // faultline's directory on the host, absolute
@@ -81,10 +84,14 @@ type prepared struct {
 func prepare(ctx context.Context, c *gossh.Client, h Host, dir string, b localBinary) (prepared, error) {
 	name := b.remoteName()
 	out, err := run(ctx, c, h, fmt.Sprintf(
-		"mkdir -p %[1]s/bin %[1]s/runs && cd %[1]s && pwd && uname -sm && (sha256sum bin/%[2]s 2>/dev/null || echo none)",
-		quote(dir), name), nil)
+		"mkdir -p %[1]s/bin %[1]s/runs && cd %[1]s && echo %[3]s && pwd && uname -sm && (sha256sum bin/%[2]s 2>/dev/null || echo none)",
+		quote(dir), name, answerMark), nil)
 	if err != nil {
 		return prepared{}, fmt.Errorf("preparing %s: %w", dir, err)
+	}
+	// Whatever a login script printed comes before the mark.
+	if i := strings.LastIndex(out, answerMark+"\n"); i >= 0 {
+		out = out[i+len(answerMark)+1:]
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) < 3 {
