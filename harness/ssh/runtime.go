@@ -130,6 +130,13 @@ func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness
 	if err := c.resolve(ctx, r.Hosts); err != nil {
 		return nil, err
 	}
+	// The keys and known hosts are read before anything else, so a
+	// mistake there is named first.
+	_, closeAgent, err := clientConfig(c.nodes[c.order[0]].host.User, c.opts)
+	if err != nil {
+		return nil, fmt.Errorf("ssh runtime: %w", err)
+	}
+	closeAgent()
 	binPath := r.Binary
 	if binPath == "" {
 		binPath = spec.Binary
