@@ -38,6 +38,15 @@ type Workload interface {
 	Final(key string) history.Op
 }
 
+// KeySpace is implemented by a workload whose operations choose their own
+// keys, such as transactions over several keys: Op ignores the key the
+// key groups hand it, and the final phase reads the keys Keys returns
+// instead of the groups' keys.
+type KeySpace interface {
+	// Keys returns every key an operation may have touched so far.
+	Keys() []string
+}
+
 // Nemesis injects faults. The harness calls Next and Invoke from one
 // goroutine, alternating with the schedule's interval.
 type Nemesis interface {
@@ -81,6 +90,13 @@ type Spec struct {
 	// the w-th node, round robin), so partitions cut clients off too.
 	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`
 	CheckTimeout     Duration `json:"check_timeout,omitempty" yaml:"check_timeout"`
+	// The transactional workloads' parameters (Elle's): micro-ops per
+	// transaction, at least and at most, and how keys are drawn (uniform
+	// or exponential). Keys is then the number of keys in use at once and
+	// OpsPerKey the writes a key takes before it is retired.
+	TxnMin  int    `json:"txn_min,omitempty" yaml:"txn_min"`
+	TxnMax  int    `json:"txn_max,omitempty" yaml:"txn_max"`
+	KeyDist string `json:"key_dist,omitempty" yaml:"key_dist"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("20s").
