@@ -30,7 +30,7 @@ type NodeCommand struct {
 	Name string
 	// Argv is the node's command line. With Shell it is one element, a
 	// shell command line run by /bin/sh -c, in which placeholders expand
-	// to shell-quoted words.
+	// to shell-quoted words; so is each Setup entry and a health Command.
 	Argv  []string
 	Shell bool
 	// Setup commands run once per node, in order and to completion,
@@ -66,8 +66,12 @@ func (c *NodeCommand) Validate() error {
 	if len(c.Argv) == 0 || c.Argv[0] == "" {
 		return fmt.Errorf("node command %s: no command line", c.Name)
 	}
-	if c.Shell && len(c.Argv) != 1 {
-		return fmt.Errorf("node command %s: a shell command is one line, got %d words", c.Name, len(c.Argv))
+	if c.Shell {
+		for _, words := range append([][]string{c.Argv, c.Health.Command}, c.Setup...) {
+			if len(words) > 1 {
+				return fmt.Errorf("node command %s: a shell command is one line, got %d words", c.Name, len(words))
+			}
+		}
 	}
 	n := 0
 	if c.Health.HTTPPath != "" {
@@ -201,13 +205,17 @@ func ShellQuote(s string) string {
 
 // CommandLine returns the node's argv: Argv expanded, or with Shell the
 // line expanded with quoted values and run by /bin/sh -c.
-func (c *NodeCommand) CommandLine(v NodeVars) ([]string, error) {
-	if c.Shell {
-		line, err := v.Expand(c.Argv[0], ShellQuote)
+func (c *NodeCommand) CommandLine(v NodeVars) ([]string, error) { return c.Line(c.Argv, v) }
+
+// Line expands one of the command's templates (Argv, a Setup entry or the
+// health Command) for a node, as CommandLine does.
+func (c *NodeCommand) Line(words []string, v NodeVars) ([]string, error) {
+	if c.Shell && len(words) == 1 {
+		line, err := v.Expand(words[0], ShellQuote)
 		if err != nil {
 			return nil, err
 		}
 		return []string{"/bin/sh", "-c", line}, nil
 	}
-	return v.ExpandAll(c.Argv, nil)
+	return v.ExpandAll(words, nil)
 }

@@ -67,6 +67,10 @@ type Test struct {
 	Workload Workload
 	Nemesis  Nemesis // nil: no faults
 	Checkers []checkers.Checker
+	// Notes are things the run must tell its reader, such as a fault kind
+	// left out because it cannot reach this target's nodes. The run logs
+	// them when it starts and keeps them in results.json's warnings.
+	Notes []string
 }
 
 // Spec is the serializable description of a test, stored as test.json. With

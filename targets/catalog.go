@@ -23,6 +23,10 @@ type Config struct {
 	// Unreliable lists, per workload, models whose expectation in Expect
 	// does not hold for runs of that workload; see ExpectFor.
 	Unreliable map[string][]string
+	// Nodes, if not 0, is the number of nodes the configuration runs: a
+	// single server, say, which more nodes would turn into independent
+	// databases.
+	Nodes int
 }
 
 // ExpectFor returns the expectations for a run of workload: Expect without
@@ -114,7 +118,45 @@ var catalog = []Config{
 		Doc:    "asynchronous replication with naive failover on primary loss: acknowledged writes lost, split brain under partition",
 		Expect: sessionExpect(false, false),
 	},
+	{
+		Name: "postgres-serializable", System: "postgres", Nodes: 1,
+		Opts:      map[string]string{"isolation": "serializable"},
+		Workloads: txnWorkloads,
+		Doc:       "PostgreSQL from the machine's packages, one server, every transaction SERIALIZABLE: no anomaly, serializable not ruled out, under kills and pauses too",
+		Expect:    map[string]bool{txnSerializable: true},
+	},
+	{
+		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1,
+		Opts:      map[string]string{"isolation": "repeatable-read"},
+		Workloads: txnWorkloads,
+		Doc:       "PostgreSQL, REPEATABLE READ (snapshot isolation): write skew (G2-item) found, serializable ruled out, snapshot isolation not",
+		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: true},
+	},
+	{
+		Name: "postgres-read-committed", System: "postgres", Nodes: 1,
+		Opts:      map[string]string{"isolation": "read-committed"},
+		Workloads: txnWorkloads,
+		Doc:       "PostgreSQL, READ COMMITTED: read skew (G-single) on txn-list-append and lost updates on txn-rw-register found, snapshot isolation ruled out",
+		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: false},
+	},
+	{
+		Name: "exec", System: "exec",
+		Opts:      map[string]string{},
+		Workloads: []string{"register", "list-append", "txn-list-append", "txn-rw-register"},
+		Doc:       "your own system, in any language: --target-opt command='...' starts each node ({id} {addr} {peers} {data}), and clients speak faultline's HTTP/JSON operation protocol; you state the expectations (README: \"Your own system, in any language\")",
+		Expect:    map[string]bool{},
+	},
 }
+
+// The transactional models the PostgreSQL configurations are judged by,
+// named as Elle names them.
+const (
+	txnSerializable      = "serializable"
+	txnSnapshotIsolation = "snapshot-isolation"
+)
+
+// txnWorkloads are the workloads of the transactional targets.
+var txnWorkloads = []string{"txn-list-append", "txn-rw-register"}
 
 // convergence is the convergence checker's name (checkers.Convergence): a
 // guarantee the test matrix can expect alongside the models (every node
@@ -133,7 +175,9 @@ var converges = map[string]bool{
 
 func init() {
 	for i := range catalog {
-		catalog[i].Workloads = kvWorkloads
+		if catalog[i].Workloads == nil {
+			catalog[i].Workloads = kvWorkloads
+		}
 		if held, ok := converges[catalog[i].Name]; ok {
 			catalog[i].Expect[convergence] = held
 		}

@@ -18,7 +18,8 @@ func TestCatalogueEntriesAreValidAndDistinct(t *testing.T) {
 		if err := ValidateOptions(c.System, c.Opts); err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
-		if c.Doc == "" || len(c.Workloads) == 0 || len(c.Expect) == 0 {
+		// exec is the user's own system: the user states its expectations.
+		if c.Doc == "" || len(c.Workloads) == 0 || (len(c.Expect) == 0 && c.System != "exec") {
 			t.Fatalf("%s is incomplete: %+v", c.Name, c)
 		}
 	}

@@ -41,9 +41,26 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, specErr("target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
-	workload, err := clients.NewWorkload(spec.Workload)
+	if cfg.Nodes != 0 && spec.Nodes != cfg.Nodes {
+		return harness.Test{}, specErr("target %s runs exactly %d node(s), got --nodes %d", cfg.Name, cfg.Nodes, spec.Nodes)
+	}
+	spec = withTxnDefaults(spec)
+	workload, err := clients.NewWorkloadWith(spec.Workload, txnOptions(spec))
 	if err != nil {
 		return harness.Test{}, specErr("%v", err)
+	}
+	command, err := targets.NodeCommand(cfg.System, cfg.Opts)
+	if err != nil {
+		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
+	}
+	var notes []string
+	if command != nil {
+		if spec.Runtime == "docker" {
+			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local", cfg.Name, command.Name)
+		}
+		if spec.Nemesis, notes, err = withoutClock(cfg.Name, spec.Nemesis); err != nil {
+			return harness.Test{}, err
+		}
 	}
 	client, err := clientFor(cfg, spec.Workload)
 	if err != nil {
@@ -71,11 +88,12 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	return harness.Test{
 		Spec:     spec,
 		Runtime:  rt,
-		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients},
+		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients, Command: command},
 		Client:   client,
 		Workload: workload,
 		Nemesis:  nem,
 		Checkers: cs,
+		Notes:    notes,
 	}, nil
 }
 
@@ -83,6 +101,9 @@ func Build(spec harness.Spec) (harness.Test, error) {
 // plus the availability summary, which applies to all.
 func Checkers(workload string) ([]checkers.Checker, error) {
 	cs := checkers.ForWorkload(workload)
+	if cs == nil && clients.IsTxn(workload) {
+		return []checkers.Checker{pendingTxnChecker{}, checkers.Availability{}}, nil
+	}
 	if cs == nil {
 		var names []string
 		for _, w := range clients.Workloads() {
@@ -101,6 +122,10 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		opts := maps.Clone(cfg.Opts)
 		opts["workload"] = workload
 		return clients.KV(opts)
+	case "postgres":
+		return clients.Postgres(cfg.Opts, workload)
+	case "exec":
+		return clients.Exec(cfg.Opts, workload)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }

@@ -70,7 +70,7 @@ func (c *Cluster) prepareCommand(ctx context.Context, n *node) error {
 		return fmt.Errorf("node %s: %w", n.id, err)
 	}
 	if len(cmd.Health.Command) > 0 {
-		if n.health, err = v.ExpandAll(cmd.Health.Command, nil); err != nil {
+		if n.health, err = cmd.Line(cmd.Health.Command, v); err != nil {
 			return fmt.Errorf("node %s: health command: %w", n.id, err)
 		}
 	}
@@ -80,7 +80,7 @@ func (c *Cluster) prepareCommand(ctx context.Context, n *node) error {
 		}
 	}
 	for _, words := range cmd.Setup {
-		argv, err := v.ExpandAll(words, nil)
+		argv, err := cmd.Line(words, v)
 		if err != nil {
 			return fmt.Errorf("node %s: setup: %w", n.id, err)
 		}
