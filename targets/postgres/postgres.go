@@ -165,6 +165,10 @@ func NodeCommand(o Options) (*harness.NodeCommand, error) {
 			"-c", "unix_socket_directories=.",
 			"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on",
 			"-c", "shared_buffers=16MB", "-c", "max_connections=200",
+			// Transactions that lock keys in different orders deadlock;
+			// find that in 100ms rather than the default second, so they
+			// fail fast instead of holding the other clients up.
+			"-c", "deadlock_timeout=100ms",
 			"-c", "logging_collector=off", "-c", "log_line_prefix=%m [%p] ",
 		},
 		User:   User,
