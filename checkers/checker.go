@@ -89,7 +89,35 @@ type Result struct {
 	Stats     map[string]any `json:"stats,omitempty"`
 	Files     []string       `json:"files,omitempty"` // artifacts written, relative to the run directory
 	Error     string         `json:"error,omitempty"` // why the verdict is unknown
-	Elapsed   Duration       `json:"elapsed"`
+	// NotApplicable says why the checker had nothing to judge in this
+	// history (no final phase for convergence, no faults for
+	// availability). Such a result claims nothing and does not count
+	// towards the run's verdict, so it cannot turn it into unknown.
+	NotApplicable string   `json:"not_applicable,omitempty"`
+	Elapsed       Duration `json:"elapsed"`
+}
+
+// Applies reports whether the result counts towards the run's verdict.
+func (r Result) Applies() bool { return r.NotApplicable == "" }
+
+// notApplicable is the result of a checker with nothing to judge.
+func notApplicable(name, why string) Result {
+	return Result{Checker: name, Valid: Unknown, NotApplicable: why}
+}
+
+// MergeResults combines the verdicts of the results that apply (see Merge).
+// With none that applies, nothing was proven and the verdict is Unknown.
+func MergeResults(rs []Result) Valid {
+	var vs []Valid
+	for _, r := range rs {
+		if r.Applies() {
+			vs = append(vs, r.Valid)
+		}
+	}
+	if len(vs) == 0 {
+		return Unknown
+	}
+	return Merge(vs...)
 }
 
 // Options are the environment a checker runs in.

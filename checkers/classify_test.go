@@ -20,7 +20,7 @@ func same(t *testing.T, what string, got, want []string) {
 	}
 }
 
-var allSession = []string{PRAM, ReadYourWrites, MonotonicReads, MonotonicWrites, WritesFollowReads}
+var allSession = []string{ReadYourWrites, MonotonicReads, MonotonicWrites, WritesFollowReads}
 
 func TestClassifyAllHold(t *testing.T) {
 	v := verdictOf(t,
@@ -48,27 +48,28 @@ func TestClassifyReadYourWritesClosesUpward(t *testing.T) {
 	same(t, "strongest", v.Strongest, []string{MonotonicReads, MonotonicWrites, WritesFollowReads})
 }
 
-func TestClassifyWritesFollowReadsKeepsPRAM(t *testing.T) {
+func TestClassifyWritesFollowReadsKeepsTheOthers(t *testing.T) {
 	v := verdictOf(t, Result{Checker: "session", Valid: False, RuledOut: []string{WritesFollowReads}})
 	same(t, "ruled out", v.RuledOut, []string{Linearizable, Sequential, Causal, WritesFollowReads})
-	same(t, "strongest", v.Strongest, []string{PRAM})
+	// PRAM is never claimed: the session checker tests each guarantee per
+	// key, and PRAM spans keys.
+	same(t, "strongest", v.Strongest, []string{ReadYourWrites, MonotonicReads, MonotonicWrites})
 }
 
 func TestClassifyNeverClaimsUncheckedModels(t *testing.T) {
 	// Register: porcupine refutes linearizability, the session checks
-	// pass. Sequential and causal were not tested, so PRAM and
-	// writes-follow-reads (which PRAM does not imply) are the strongest
-	// claims, not causal.
+	// pass. Sequential, causal and PRAM were not tested, so the four
+	// session guarantees are the strongest claims.
 	v := verdictOf(t,
 		Result{Checker: "linearizable", Valid: False, RuledOut: []string{Linearizable}},
 		Result{Checker: "session", Valid: True})
-	same(t, "strongest", v.Strongest, []string{PRAM, WritesFollowReads})
+	same(t, "strongest", v.Strongest, allSession)
 	if slices.Contains(v.Checked, Causal) || slices.Contains(v.Checked, Sequential) {
 		t.Fatalf("checked %v", v.Checked)
 	}
 	// A checker that could not decide tested nothing.
 	v = verdictOf(t, Result{Checker: "linearizable", Valid: Unknown}, Result{Checker: "session", Valid: True})
-	same(t, "strongest", v.Strongest, []string{PRAM, WritesFollowReads})
+	same(t, "strongest", v.Strongest, allSession)
 	v = verdictOf(t)
 	same(t, "strongest", v.Strongest, []string{})
 	same(t, "checked", v.Checked, []string{})

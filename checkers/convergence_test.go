@@ -62,12 +62,15 @@ func TestLostWrite(t *testing.T) {
 	expect(t, Convergence{}, build(history.Info))
 }
 
-func TestConvergenceUnknownWithoutFinalPhase(t *testing.T) {
+func TestConvergenceNotApplicableWithoutFinalPhase(t *testing.T) {
 	var b hb
 	b.appendOK(1, "x", 1)
 	r := Convergence{}.Check(t.Context(), b.valid(t), Options{})
-	if r.Valid != Unknown || r.Error == "" {
-		t.Fatalf("no final marker must give unknown with a reason, got %+v", r)
+	if r.Valid != Unknown || r.Applies() || !strings.Contains(r.NotApplicable, "final phase") {
+		t.Fatalf("no final marker must be not applicable, with a reason, got %+v", r)
+	}
+	if MergeResults([]Result{r, {Valid: True}}) != True {
+		t.Fatal("a checker that does not apply must not make the verdict unknown")
 	}
 	b.final()
 	b.op(2, "read", "x", nil, history.Fail, nil)

@@ -26,9 +26,19 @@ import (
 // marker) are left out too: they read one node's local state to check
 // convergence, which is not an operation of the system's interface.
 //
+// Keys are checked independently (porcupine's P-compositionality), each
+// with a share of the time budget, so that one hard key cannot keep the
+// others from a verdict: a key that runs past its share is undecided on
+// its own, and the time it leaves unused goes to a second pass over the
+// undecided keys.
+//
 // It is named LinearizableChecker because the model name Linearizable is
 // already a constant of this package.
-type LinearizableChecker struct{}
+type LinearizableChecker struct {
+	// Initial is the register's value before any write (Knossos'
+	// (cas-register 0)); nil means it starts empty.
+	Initial any
+}
 
 // Name is the checker's name in results.json.
 func (LinearizableChecker) Name() string { return Linearizable }
@@ -54,11 +64,16 @@ func (c LinearizableChecker) Check(ctx context.Context, h history.History, opts 
 }
 
 func (c LinearizableChecker) check(ctx context.Context, h history.History, opts Options) Result {
+	vals := newValueTable(h)
+	init := regState{}
+	if v, ok := vals.id(c.Initial); ok {
+		init = regState{set: true, v: v}
+	}
 	keys, byKey := registerPairs(h)
 	opsByKey := make(map[string][]porcupine.Operation, len(keys))
 	total, dropped := 0, 0
 	for _, k := range keys {
-		ops, d, err := regOperations(byKey[k])
+		ops, d, err := regOperations(byKey[k], vals)
 		if err != nil {
 			return Result{Valid: Unknown, Error: fmt.Sprintf("key %s: %v; the linearizable checker only understands register histories", quoteKey(k), err)}
 		}
@@ -86,7 +101,7 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 		case <-watchDone:
 		}
 	}()
-	model := registerModel()
+	model := registerModel(init, vals)
 	model.Step = func(state, input, output any) (bool, any) {
 		if stop.Load() {
 			return false, state
@@ -95,23 +110,55 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 	}
 
 	outcomes := make([]keyOutcome, len(keys))
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	workers := min(runtime.GOMAXPROCS(0), len(keys))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(keys) {
-					return
-				}
-				outcomes[i] = checkKey(model, keys[i], opsByKey[keys[i]], deadline)
-			}
-		}()
+	pending := make([]int, len(keys))
+	for i := range pending {
+		pending[i] = i
 	}
-	wg.Wait()
+	workers := min(runtime.GOMAXPROCS(0), len(keys))
+	for pass := 0; pass < 2 && len(pending) > 0; pass++ {
+		// Each pending key's share of what is left: the workers run
+		// side by side, so each may spend workers/len(pending) of it.
+		var share time.Duration
+		if !deadline.IsZero() {
+			share = time.Until(deadline) * time.Duration(workers) / time.Duration(len(pending))
+		}
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range min(workers, len(pending)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					j := int(next.Add(1) - 1)
+					if j >= len(pending) {
+						return
+					}
+					i := pending[j]
+					limit := deadline
+					if share > 0 {
+						if d := time.Now().Add(share); d.Before(limit) {
+							limit = d
+						}
+					}
+					outcomes[i] = checkKey(model, keys[i], opsByKey[keys[i]], limit)
+					// A search the stop flag cut short answered for the
+					// flag, not for the key.
+					outcomes[i].skipped = outcomes[i].skipped || stop.Load()
+				}
+			}()
+		}
+		wg.Wait()
+		var still []int
+		for _, i := range pending {
+			if o := outcomes[i]; o.skipped || o.result == porcupine.Unknown {
+				still = append(still, i)
+			}
+		}
+		pending = still
+		if deadline.IsZero() || stop.Load() {
+			break
+		}
+	}
 	cancelled := stop.Load()
 
 	res := Result{Valid: True}
@@ -123,10 +170,10 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 			slowest, slowestKey = o.elapsed, o.key
 		}
 		switch {
-		case cancelled || o.skipped || o.result == porcupine.Unknown:
+		case o.skipped, o.result == porcupine.Unknown:
 			undecided = append(undecided, o.key)
 		case o.result == porcupine.Illegal:
-			res.Anomalies = append(res.Anomalies, explainKey(o))
+			res.Anomalies = append(res.Anomalies, explainKey(o, vals))
 			// Without partial linearizations (the detailed pass ran out of
 			// time) porcupine would draw an empty page.
 			if opts.Dir != "" && len(o.info.PartialLinearizations()) > 0 {
@@ -163,8 +210,9 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 		case cancelled:
 			why = "was cancelled"
 		}
-		msg := fmt.Sprintf("the linearizability check %s with %d of %d keys undecided (%s); raise --check-timeout to give porcupine longer",
+		msg := fmt.Sprintf("the linearizability check %s with %d of %d keys undecided (%s); every other key got a verdict; raise --check-timeout to give porcupine longer",
 			why, len(undecided), len(keys), listKeys(undecided, 10))
+		res.Stats["undecided_keys"] = undecided
 		res.Error = joinErr(msg, res.Error)
 	}
 	return res
@@ -228,7 +276,7 @@ func checkKey(model porcupine.Model, key string, ops []porcupine.Operation, dead
 
 // explainKey derives the anomaly from the longest partial linearization:
 // the state it reaches and an op that cannot come next.
-func explainKey(o keyOutcome) Anomaly {
+func explainKey(o keyOutcome, vals *valueTable) Anomaly {
 	a := Anomaly{Type: "nonlinearizable", Key: o.key}
 	seq := longestPartial(o.info)
 	if seq == nil && len(o.info.PartialLinearizations()) == 0 {
@@ -288,9 +336,9 @@ func explainKey(o keyOutcome) Anomaly {
 	s := state.(regState)
 	value := "no value yet"
 	if s.set {
-		value = fmt.Sprintf("the value %d", s.v)
+		value = "the value " + vals.show(s.v)
 		if setter != nil {
-			value += ", set by " + describeOp(*setter) + ","
+			value += ", set by " + describeOp(*setter, vals) + ","
 		}
 	}
 	longest := fmt.Sprintf("the longest order of operations consistent with a register that the checker found (%d of %d) has %s at that point", len(seq), len(o.ops), value)
@@ -299,9 +347,9 @@ func explainKey(o keyOutcome) Anomaly {
 		return a
 	}
 	op := o.ops[culprit]
-	what := describeOp(op)
+	what := describeOp(op, vals)
 	if in := op.Input.(regInput); in.f == regCAS {
-		what = fmt.Sprintf("%s succeeded, which needs the value %d", what, in.arg)
+		what = fmt.Sprintf("%s succeeded, which needs the value %s", what, vals.show(in.arg))
 	}
 	a.Explanation = fmt.Sprintf("%s: %s, but %s", keyName(o.key), what, longest)
 	return a
@@ -324,7 +372,7 @@ func longestPartial(info porcupine.LinearizationInfo) []int {
 }
 
 // describeOp names an op the way the explanation speaks of it.
-func describeOp(op porcupine.Operation) string {
+func describeOp(op porcupine.Operation, vals *valueTable) string {
 	in, out, m := op.Input.(regInput), op.Output.(regOutput), op.Metadata.(opMeta)
 	who := fmt.Sprintf("by process %s (op #%d)", m.process, m.ref())
 	switch in.f {
@@ -332,15 +380,15 @@ func describeOp(op porcupine.Operation) string {
 		if out.isNil {
 			return "read " + who + " returned nil"
 		}
-		return fmt.Sprintf("read %s returned %d", who, out.value)
+		return fmt.Sprintf("read %s returned %s", who, vals.show(out.value))
 	case regWrite:
-		s := fmt.Sprintf("write %d %s", in.arg, who)
+		s := fmt.Sprintf("write %s %s", vals.show(in.arg), who)
 		if !out.known {
 			s += ", whose outcome is unknown"
 		}
 		return s
 	}
-	s := fmt.Sprintf("cas %d->%d %s", in.arg, in.to, who)
+	s := fmt.Sprintf("cas %s->%s %s", vals.show(in.arg), vals.show(in.to), who)
 	if !out.known {
 		s += ", whose outcome is unknown"
 	}

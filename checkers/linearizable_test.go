@@ -570,3 +570,82 @@ func TestInfoReadConstrainsNothing(t *testing.T) {
 	b.h[3].Type = history.OK
 	expectNonlinearizable(t, b.h, 3)
 }
+
+// One hard key must not keep the others from a verdict: it is undecided on
+// its own, and a violation on an easy key is still found.
+func TestHardKeyDoesNotStarveTheOthers(t *testing.T) {
+	hard := adversarialHistory(40)
+	var b regHistory
+	b.h = hard
+	for k := 0; k < 5; k++ {
+		key := fmt.Sprintf("easy%d", k)
+		b.write(history.Process(1000+k), key, 1)
+		b.read(history.Process(1000+k), key, int64(1))
+	}
+	res := checkLin(t, b.h, checkers.Options{Timeout: 300 * time.Millisecond})
+	if res.Valid != checkers.Unknown || res.Stats["keys_undecided"] != 1 {
+		t.Fatalf("only the hard key may be undecided: %v %v", res.Valid, res.Stats)
+	}
+	b.read(history.Process(1100), "easy3", nil) // stale: 1 was written before
+	res = checkLin(t, b.h, checkers.Options{Timeout: 300 * time.Millisecond})
+	if res.Valid != checkers.False || len(res.Anomalies) != 1 || res.Anomalies[0].Key != "easy3" {
+		t.Fatalf("the easy key's violation must be found beside the hard key: %v %+v", res.Valid, res.Anomalies)
+	}
+}
+
+// Indeterminate writes that nothing observed are left out of the search;
+// that changes no verdict, in either direction.
+func TestUnobservedIndeterminateWritesAreLeftOut(t *testing.T) {
+	build := func(readOf int64) history.History {
+		var b regHistory
+		b.write(0, "x", 1)
+		for p := history.Process(1); p <= 20; p++ {
+			b.invoke(p, "write", "x", int64(100+p)) // never completes, never read
+		}
+		b.invoke(30, "cas", "x", []int64{1, 200})
+		b.info(30, "cas", "x", []int64{1, 200})
+		b.read(31, "x", readOf)
+		return b.h
+	}
+	res := expectLinearizable(t, build(1))
+	if res.Stats["ops_dropped"] != 21 {
+		t.Errorf("ops_dropped = %v, want the 21 unobserved indeterminate writes", res.Stats["ops_dropped"])
+	}
+	expectNonlinearizable(t, build(2)) // 2 was never written
+	// Once a read returns the indeterminate cas's value, it stays in and
+	// explains the read.
+	expectLinearizable(t, build(200))
+}
+
+// Knossos' (cas-register 0) starts at 0, not nil.
+func TestInitialValue(t *testing.T) {
+	var b regHistory
+	b.read(0, "x", int64(0))
+	b.invoke(1, "cas", "x", []int64{0, 3})
+	b.ok(1, "cas", "x", []int64{0, 3})
+	b.read(0, "x", int64(3))
+	res := checkers.LinearizableChecker{Initial: int64(0)}.Check(context.Background(), b.h, checkers.Options{})
+	if res.Valid != checkers.True {
+		t.Fatalf("with initial value 0: %v %+v", res.Valid, res.Anomalies)
+	}
+	expectNonlinearizable(t, b.h)
+}
+
+// Values other than integers are compared as written, never as 0.
+func TestStringValues(t *testing.T) {
+	var b regHistory
+	b.invoke(0, "write", "x", "a")
+	b.ok(0, "write", "x", "a")
+	b.invoke(1, "write", "x", "b")
+	b.ok(1, "write", "x", "b")
+	b.read(2, "x", "a")
+	a := expectNonlinearizable(t, b.h)
+	if !strings.Contains(a.Explanation, `"a"`) {
+		t.Errorf("explanation should show the value as written: %s", a.Explanation)
+	}
+	var ok regHistory
+	ok.invoke(0, "write", "x", "a")
+	ok.ok(0, "write", "x", "a")
+	ok.read(2, "x", "a")
+	expectLinearizable(t, ok.h)
+}

@@ -174,9 +174,9 @@ func (a *laAnalysis) indexOrder(k int32) {
 		case !ok:
 			a.reportElement("garbage-read", key.orderOp, e, -1)
 		case p.ops[w].status == statusFail:
-			a.reportElement("aborted-read", key.orderOp, e, w)
+			a.reportElement("G1a", key.orderOp, e, w)
 		case p.ops[w].pos >= 0: // its writer already has a position
-			a.reportElement("duplicate-element", key.orderOp, e, -1)
+			a.reportElement("duplicate-elements", key.orderOp, e, -1)
 		default:
 			key.writer[j] = w
 			p.ops[w].pos = int32(j)
@@ -261,7 +261,7 @@ func (a *laAnalysis) checkElements(r int32) {
 	seen := make(map[int64]struct{}, len(o.list))
 	for _, e := range o.list {
 		if _, dup := seen[e]; dup {
-			a.reportElement("duplicate-element", r, e, -1)
+			a.reportElement("duplicate-elements", r, e, -1)
 			continue
 		}
 		seen[e] = struct{}{}
@@ -270,7 +270,7 @@ func (a *laAnalysis) checkElements(r int32) {
 		case !ok:
 			a.reportElement("garbage-read", r, e, -1)
 		case a.p.ops[w].status == statusFail:
-			a.reportElement("aborted-read", r, e, w)
+			a.reportElement("G1a", r, e, w)
 		}
 	}
 }
@@ -284,23 +284,23 @@ func (a *laAnalysis) reportElement(typ string, r int32, e int64, w int32) {
 		return
 	}
 	a.reported[id] = true
-	key, h := a.p.keys[o.key], a.p.h
+	key, h, vs := a.p.keys[o.key], a.p.h, a.p.vals
 	switch typ {
-	case "duplicate-element":
+	case "duplicate-elements":
 		a.col.add(typ, key, []int{o.at()}, func() string {
-			return fmt.Sprintf("%s read %s as %s, which holds element %d more than once, though each append adds a unique element",
-				describe(h, o.at()), keyRef(key), showList(o.list), e)
+			return fmt.Sprintf("%s read %s as %s, which holds element %s more than once, though each append adds a unique element",
+				describe(h, o.at()), keyRef(key), vs.showList(o.list), vs.show(e))
 		})
 	case "garbage-read":
 		a.col.add(typ, key, []int{o.at()}, func() string {
-			return fmt.Sprintf("%s read %s as %s, which holds element %d that no operation appended",
-				describe(h, o.at()), keyRef(key), showList(o.list), e)
+			return fmt.Sprintf("%s read %s as %s, which holds element %s that no operation appended",
+				describe(h, o.at()), keyRef(key), vs.showList(o.list), vs.show(e))
 		})
 	default:
 		wo := &a.p.ops[w]
 		a.col.add(typ, key, []int{wo.at(), o.at()}, func() string {
-			return fmt.Sprintf("%s read %s as %s, which holds element %d that only the failed append %s wrote",
-				describe(h, o.at()), keyRef(key), showList(o.list), e, describe(h, wo.at()))
+			return fmt.Sprintf("%s read %s as %s, which holds element %s that only the failed append %s wrote",
+				describe(h, o.at()), keyRef(key), vs.showList(o.list), vs.show(e), describe(h, wo.at()))
 		})
 	}
 }
@@ -308,13 +308,13 @@ func (a *laAnalysis) reportElement(typ string, r int32, e int64, w int32) {
 func (a *laAnalysis) reportIncompatible(r, orderOp int32) {
 	o, l := &a.p.ops[r], &a.p.ops[orderOp]
 	key := a.p.keys[o.key]
-	h := a.p.h
+	h, vs := a.p.h, a.p.vals
 	a.col.add("incompatible-order", key, []int{l.at(), o.at()}, func() string {
 		j := 0
 		for j < len(o.list) && o.list[j] == l.list[j] {
 			j++
 		}
-		return fmt.Sprintf("%s read %s as %s and %s read it as %s; they differ at position %d (%d against %d), so no single order of the appends explains both",
-			describe(h, l.at()), keyRef(key), showList(l.list), describe(h, o.at()), showList(o.list), j, l.list[j], o.list[j])
+		return fmt.Sprintf("%s read %s as %s and %s read it as %s; they differ at position %d (%s against %s), so no single order of the appends explains both",
+			describe(h, l.at()), keyRef(key), vs.showList(l.list), describe(h, o.at()), vs.showList(o.list), j, vs.show(l.list[j]), vs.show(o.list[j]))
 	})
 }

@@ -22,6 +22,9 @@ func (ListAppend) Check(ctx context.Context, h history.History, opts Options) Re
 		if !p.isListAppend() {
 			return Result{Checker: "list-append", Valid: Unknown, Error: "the history has no list-append operations to check"}
 		}
+		if err := p.listAppendInputError(); err != nil {
+			return Result{Checker: "list-append", Valid: Unknown, Error: err.Error()}
+		}
 		a := analyzeListAppend(p)
 		a.checkListCycles(a.col)
 		return a.col.result("list-append", map[string]any{

@@ -15,6 +15,15 @@ import (
 //   - rw: a read of n elements precedes the append of the element at n,
 //     which it did not see.
 //
+// An acknowledged append that no read shows still has a place in the
+// order: after every element that was observed, since a read that missed
+// an earlier element would have seen a prefix without it (Elle's
+// inference). So the append of the last observed element precedes it
+// (ww), and every read that saw the whole observed order precedes it (rw,
+// through one virtual node per key, so that r reads and u such appends
+// make r+u edges, not r×u). That is what makes a stale read of a write
+// nobody ever saw a cycle with the real-time edges.
+//
 // Sequential consistency needs one total order that respects these and
 // each process's order (process edges); linearizability also needs real
 // time: an op that completed before another was invoked precedes it
@@ -75,6 +84,33 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 			add(key.writer[j-1], key.writer[j], eWW)
 		}
 	}
+	// Acknowledged appends no read placed, per trusted key.
+	unseen := map[int32][]int32{}
+	var unseenKeys []int32 // in order of first appearance, so runs agree
+	for i := range p.ops {
+		o := &p.ops[i]
+		if o.kind == kindAppend && o.ok() && !o.final && !o.shared && o.pos < 0 && trusted[o.key] {
+			if unseen[o.key] == nil {
+				unseenKeys = append(unseenKeys, o.key)
+			}
+			unseen[o.key] = append(unseen[o.key], int32(i))
+		}
+	}
+	virtual := make(map[int32]int32, len(unseen)) // key -> its virtual node
+	next := int32(n)
+	for _, k := range unseenKeys {
+		apps := unseen[k]
+		v := next
+		next++
+		virtual[k] = v
+		order := a.keys[k].writer
+		for _, w := range apps {
+			if len(order) > 0 {
+				add(order[len(order)-1], w, eWW)
+			}
+			add(v, w, eRW)
+		}
+	}
 	lastOf := map[int32]int32{}
 	for i := range p.ops {
 		if !include[i] {
@@ -94,22 +130,25 @@ func (a *laAnalysis) checkListCycles(col *collector) {
 		}
 		if m := len(o.list); m < len(writer) {
 			add(int32(i), writer[m], eRW)
+		} else if v, ok := virtual[o.key]; ok {
+			add(int32(i), v, eRW)
 		}
 	}
 	seq := len(edges)
-	nodes := a.realtimeEdges(include, &edges)
+	nodes := a.realtimeEdges(include, next, &edges)
 	if found := a.reportCycles(col, buildGraph(nodes, edges[:seq], 0xff)); found {
 		return // sequential is refuted, and linearizable with it
 	}
 	a.reportCycles(col, buildGraph(nodes, edges, 0xff))
 }
 
-// realtimeEdges adds a chain of completion ticks: each completed op points
-// to the tick of its completion, each tick to the next, and each tick to
-// the ops invoked strictly later. It returns the number of nodes.
-func (a *laAnalysis) realtimeEdges(include []bool, edges *[]edge) int {
+// realtimeEdges adds a chain of completion ticks, numbered from first: each
+// completed op points to the tick of its completion, each tick to the next,
+// and each tick to the ops invoked strictly later. It returns the number
+// of nodes.
+func (a *laAnalysis) realtimeEdges(include []bool, first int32, edges *[]edge) int {
 	p := a.p
-	n := int32(len(p.ops))
+	n := first
 	compAt := make([]int32, len(p.h)) // history index -> op + 1, 0 for none
 	for i := range p.ops {
 		if include[i] && p.ops[i].ok() {
@@ -196,15 +235,7 @@ func (a *laAnalysis) reportCycle(col *collector, g *graph, cyc []int32) {
 			counts[e.kind]++
 		}
 	}
-	typ := "G2"
-	switch {
-	case counts[eRW] == 1:
-		typ = "G-single"
-	case counts[eRW] == 0 && counts[eWR] == 0:
-		typ = "G0"
-	case counts[eRW] == 0:
-		typ = "G1c"
-	}
+	typ := cycleType(kinds)
 	switch {
 	case counts[eRT] > 0:
 		typ += "-realtime"
@@ -229,12 +260,42 @@ func (a *laAnalysis) reportCycle(col *collector, g *graph, cyc []int32) {
 	})
 }
 
+// cycleType names a cycle as Elle does, from the kinds of its edges in
+// order: G0 (write-write edges only), G1c (write-read too, no read-write),
+// G-single (one read-write anti-dependency), G-nonadjacent (several, no
+// two next to each other around the cycle, where a process or real-time
+// edge between two keeps them apart), G2-item (several, some adjacent).
+// The caller adds -process or -realtime.
+func cycleType(kinds []uint8) string {
+	rw, wr, adjacent := 0, 0, false
+	for i, k := range kinds {
+		switch k {
+		case eRW:
+			rw++
+			adjacent = adjacent || kinds[(i+1)%len(kinds)] == eRW
+		case eWR:
+			wr++
+		}
+	}
+	switch {
+	case rw == 0 && wr == 0:
+		return "G0"
+	case rw == 0:
+		return "G1c"
+	case rw == 1:
+		return "G-single"
+	case !adjacent:
+		return "G-nonadjacent"
+	}
+	return "G2-item"
+}
+
 // summary says what a list-append op did.
 func (a *laAnalysis) summary(i int32) string {
 	o := &a.p.ops[i]
 	key := a.p.keys[o.key]
 	if o.kind == kindAppend {
-		return fmt.Sprintf("append %d to %s", o.val, keyRef(key))
+		return fmt.Sprintf("append %s to %s", a.p.vals.show(o.val), keyRef(key))
 	}
-	return fmt.Sprintf("read %s = %s", keyRef(key), showList(o.list))
+	return fmt.Sprintf("read %s = %s", keyRef(key), a.p.vals.showList(o.list))
 }

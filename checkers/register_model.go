@@ -2,7 +2,6 @@ package checkers
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/faultline/faultline/harness/history"
@@ -43,11 +42,11 @@ type regState struct {
 	v   int64
 }
 
-func (s regState) String() string {
+func (s regState) show(vals *valueTable) string {
 	if !s.set {
 		return "nil"
 	}
-	return strconv.FormatInt(s.v, 10)
+	return vals.show(s.v)
 }
 
 // regStep is the sequential specification of a cas register.
@@ -94,7 +93,8 @@ func (m opMeta) ref() int {
 	return m.invoke
 }
 
-func describeRegOp(input, output any) string {
+// describeRegOp describes an op for porcupine's visualization.
+func describeRegOp(vals *valueTable, input, output any) string {
 	in, out := input.(regInput), output.(regOutput)
 	var s string
 	switch in.f {
@@ -105,13 +105,13 @@ func describeRegOp(input, output any) string {
 		case out.isNil:
 			s = "read() -> nil"
 		default:
-			s = fmt.Sprintf("read() -> %d", out.value)
+			s = "read() -> " + vals.show(out.value)
 		}
 		return s
 	case regWrite:
-		s = fmt.Sprintf("write(%d)", in.arg)
+		s = "write(" + vals.show(in.arg) + ")"
 	default:
-		s = fmt.Sprintf("cas(%d, %d)", in.arg, in.to)
+		s = "cas(" + vals.show(in.arg) + ", " + vals.show(in.to) + ")"
 	}
 	if !out.known {
 		s += " -> ? (may or may not have happened)"
@@ -137,10 +137,11 @@ func describeRegMeta(meta any) string {
 	return s
 }
 
-// registerModel is the porcupine model for one key.
-func registerModel() porcupine.Model {
+// registerModel is the porcupine model for one key; init is the
+// register's value before any write.
+func registerModel(init regState, vals *valueTable) porcupine.Model {
 	return porcupine.Model{
-		Init: func() any { return regState{} },
+		Init: func() any { return init },
 		Step: regStep,
 		Hash: func(state any) uint64 {
 			s := state.(regState)
@@ -149,25 +150,27 @@ func registerModel() porcupine.Model {
 			}
 			return uint64(s.v) * 0xff51afd7ed558ccd
 		},
-		DescribeOperation:         describeRegOp,
-		DescribeState:             func(state any) string { return state.(regState).String() },
+		DescribeOperation:         func(in, out any) string { return describeRegOp(vals, in, out) },
+		DescribeState:             func(state any) string { return state.(regState).show(vals) },
 		DescribeOperationMetadata: describeRegMeta,
 	}
 }
 
 // regOperations converts a key's pairs into porcupine operations. Failed
 // ops are left out (they had no effect), and so are reads whose outcome is
-// unknown (they constrain nothing).
-func regOperations(pairs []history.Pair) ([]porcupine.Operation, int, error) {
+// unknown (they constrain nothing), and unobserved indeterminate writes
+// (see unobserved). vals gives values their ids.
+func regOperations(pairs []history.Pair, vals *valueTable) ([]porcupine.Operation, int, error) {
 	ops := make([]porcupine.Operation, 0, len(pairs))
 	dropped := 0
+	skip := unobserved(pairs, vals)
 	// The visualization draws one row per ClientId at ClientId's height,
 	// so processes get dense ids in order of appearance; the real process
 	// is in the metadata.
 	lanes := map[history.Process]int{}
-	for _, p := range pairs {
+	for i, p := range pairs {
 		inv, done := p.Invoke, p.Complete
-		if done.Type == history.Fail || (done.Type != history.OK && inv.F == "read") {
+		if done.Type == history.Fail || (done.Type != history.OK && inv.F == "read") || skip[i] {
 			dropped++
 			continue
 		}
@@ -188,24 +191,24 @@ func regOperations(pairs []history.Pair) ([]porcupine.Operation, int, error) {
 		}
 		switch inv.F {
 		case "read":
+			if _, isList := done.Value.([]int64); isList {
+				return nil, 0, fmt.Errorf("op #%d: read returned the list %v, want a single value or nil", done.Index, done.Value)
+			}
 			out := regOutput{known: true}
-			switch v := done.Value.(type) {
-			case nil:
-				out.isNil = true
-			case int64:
+			if v, ok := vals.id(done.Value); ok {
 				out.value = v
-			default:
-				return nil, 0, fmt.Errorf("op #%d: read returned %v (%T), want an integer or nil", done.Index, done.Value, done.Value)
+			} else {
+				out.isNil = true
 			}
 			op.Input, op.Output = regInput{f: regRead}, out
 		case "write":
-			v, ok := inv.Int()
+			v, ok := vals.id(inv.Value)
 			if !ok {
-				return nil, 0, fmt.Errorf("op #%d: write of %v (%T), want an integer", inv.Index, inv.Value, inv.Value)
+				return nil, 0, fmt.Errorf("op #%d: write of nil, want a value", inv.Index)
 			}
 			op.Input, op.Output = regInput{f: regWrite, arg: v}, regOutput{known: known}
 		case "cas":
-			v, ok := inv.Ints()
+			v, ok := vals.list(inv.Value)
 			if !ok || len(v) != 2 {
 				return nil, 0, fmt.Errorf("op #%d: cas of %v, want [from to]", inv.Index, inv.Value)
 			}
@@ -216,6 +219,78 @@ func regOperations(pairs []history.Pair) ([]porcupine.Operation, int, error) {
 		ops = append(ops, op)
 	}
 	return ops, dropped, nil
+}
+
+// unobserved marks the indeterminate writes and cas ops that can be left
+// out of the search without changing its answer: those whose value no
+// other op wrote, no ok read returned, and no cas that may have happened
+// expected.
+//
+// Why that is sound: such an op's return is Never, so porcupine may place
+// it after every other op, which is the same as leaving it out; so if the
+// history is linearizable without it, it is with it. Conversely, take a
+// linearization that places it, setting the register to v. The next op
+// that depends on the value cannot be a read of v (none returned v), a cas
+// from v that matched (none expected v), a read of anything else or a cas
+// that matched anything else (the register holds v); so the ops between
+// it and the next write are reads and cas ops that could not match, which
+// constrain nothing (unknown ones) or are not there (ok ones would have
+// matched), and removing it leaves every other op seeing the same value.
+// An indeterminate cas that takes effect also needs its from value first,
+// and removing it only removes that need. Values written more than once
+// are kept, since an observation of one cannot be told from the other.
+// The ops left out make most indeterminate writes of a run with
+// partitions disappear, and with them most of porcupine's search space.
+func unobserved(pairs []history.Pair, vals *valueTable) []bool {
+	written := map[int64]int{}
+	seen := map[int64]bool{}
+	for _, p := range pairs {
+		if p.Complete.Type == history.Fail {
+			continue
+		}
+		switch p.Invoke.F {
+		case "write":
+			if v, ok := vals.id(p.Invoke.Value); ok {
+				written[v]++
+			}
+		case "cas":
+			if v, ok := vals.list(p.Invoke.Value); ok && len(v) == 2 {
+				written[v[1]]++
+				seen[v[0]] = true
+			}
+		case "read":
+			if p.Complete.Type == history.OK {
+				if v, ok := vals.id(p.Complete.Value); ok {
+					seen[v] = true
+				}
+			}
+		}
+	}
+	skip := make([]bool, len(pairs))
+	for i, p := range pairs {
+		if p.Complete.Type == history.OK || p.Complete.Type == history.Fail {
+			continue
+		}
+		var v int64
+		switch p.Invoke.F {
+		case "write":
+			id, ok := vals.id(p.Invoke.Value)
+			if !ok {
+				continue
+			}
+			v = id
+		case "cas":
+			l, ok := vals.list(p.Invoke.Value)
+			if !ok || len(l) != 2 {
+				continue
+			}
+			v = l[1]
+		default:
+			continue
+		}
+		skip[i] = written[v] == 1 && !seen[v]
+	}
+	return skip
 }
 
 func firstNonEmpty(a, b string) string {

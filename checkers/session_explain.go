@@ -3,7 +3,6 @@ package checkers
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/faultline/faultline/harness/history"
 )
@@ -40,20 +39,6 @@ func describe(h history.History, idx int) string {
 		}
 	}
 	return s + fmt.Sprintf(", %.3f ms)", float64(op.Time)/1e6)
-}
-
-// showList prints a list read compactly: long lists show their length and
-// their last elements, which are the ones anomalies are about.
-func showList(l []int64) string {
-	const keep = 6
-	if len(l) <= keep {
-		return fmt.Sprint(l)
-	}
-	parts := make([]string, 0, keep)
-	for _, e := range l[len(l)-keep:] {
-		parts = append(parts, fmt.Sprint(e))
-	}
-	return fmt.Sprintf("[%d elements: ... %s]", len(l), strings.Join(parts, " "))
 }
 
 // collector gathers anomalies, keeping MaxExamples of each type and
@@ -101,41 +86,79 @@ func (c *collector) result(name string, stats map[string]any) Result {
 }
 
 // anomalyRulesOut says which models each anomaly type refutes directly;
-// closeRuledOut adds every stronger model.
+// closeRuledOut adds every stronger model. README's anomaly table mirrors
+// it, and TestEveryAnomalyTypeRulesOutSomething holds the two together.
 //
-// Garbage, aborted and duplicate reads break the data type itself: no
-// serial, causal or pipelined explanation of the history exists, so they
-// rule out PRAM and everything above it. They do not by themselves break
-// the order a single session observes, so the four session guarantees
-// stay open. Divergence and lost writes are about convergence and
-// durability, which this lattice does not order, so they rule out nothing
-// here; their checker is still invalid.
+//   - A value no write wrote (garbage-read), or only a failed write wrote
+//     (G1a, an aborted read), or an element a list holds twice
+//     (duplicate-elements) has no explanation in any model of the lattice:
+//     each model's reads return values that writes visible to them wrote.
+//     They rule out all four session guarantees, and so everything above.
+//   - A session guarantee's own anomaly rules out that guarantee.
+//   - A pram-cycle refutes read-your-writes ∧ monotonic reads ∧ monotonic
+//     writes, that is PRAM (Brzezinski et al., 2004), but none of the
+//     three alone. A causal-cycle refutes causal memory (Ahamad et al.,
+//     1995): it is a cycle in what one session must observe, once causal
+//     order (writes-follow-reads, compare-and-set) is added. A wfr-cycle is
+//     a cycle of writes-follow-reads constraints alone, from any sessions:
+//     each holds in every session's view, so writes-follow-reads fails.
+//   - incompatible-order: two sessions saw writes in orders no single order
+//     explains. Causal memory allows that for concurrent writes; sequential
+//     consistency does not.
+//   - G0, G1c, G-single, G-nonadjacent and G2-item cycles (Adya, as Elle
+//     names them) of single-object operations with process edges refute
+//     sequential consistency; with real-time edges, linearizability.
+//   - lost-write: after the final heal, an acknowledged write's effect is
+//     gone from a state every node agrees on, so a read after the heal
+//     would miss a write that completed before it began: not linearizable.
+//     incompatible-final-order: a converged list contradicts the order an
+//     earlier read saw, so no single order explains both.
+//   - divergence is about convergence, which this lattice does not order:
+//     its checker is invalid, and it rules out no model.
 var anomalyRulesOut = map[string][]string{
-	"read-your-writes":    {ReadYourWrites},
-	"monotonic-reads":     {MonotonicReads},
-	"monotonic-writes":    {MonotonicWrites},
-	"writes-follow-reads": {WritesFollowReads},
-	"pram-cycle":          {PRAM},
-	"causal-cycle":        {Causal},
-	"cas-cycle":           {PRAM},
-	"garbage-read":        {PRAM},
-	"aborted-read":        {PRAM},
-	"duplicate-element":   {PRAM},
-	"incompatible-order":  {Sequential},
-	"G0":                  {Sequential},
-	"G1c":                 {Sequential},
-	"G-single":            {Sequential},
-	"G2":                  {Sequential},
-	"G0-process":          {Sequential},
-	"G1c-process":         {Sequential},
-	"G-single-process":    {Sequential},
-	"G2-process":          {Sequential},
-	"G0-realtime":         {Linearizable},
-	"G1c-realtime":        {Linearizable},
-	"G-single-realtime":   {Linearizable},
-	"G2-realtime":         {Linearizable},
-	"divergence":          nil,
-	"lost-write":          nil,
+	"read-your-writes":         {ReadYourWrites},
+	"monotonic-reads":          {MonotonicReads},
+	"monotonic-writes":         {MonotonicWrites},
+	"writes-follow-reads":      {WritesFollowReads},
+	"pram-cycle":               {PRAM},
+	"causal-cycle":             {Causal},
+	"wfr-cycle":                {WritesFollowReads},
+	"incompatible-order":       {Sequential},
+	"garbage-read":             sessionGuarantees,
+	"G1a":                      sessionGuarantees,
+	"duplicate-elements":       sessionGuarantees,
+	"G0":                       {Sequential},
+	"G1c":                      {Sequential},
+	"G-single":                 {Sequential},
+	"G-nonadjacent":            {Sequential},
+	"G2-item":                  {Sequential},
+	"G0-process":               {Sequential},
+	"G1c-process":              {Sequential},
+	"G-single-process":         {Sequential},
+	"G-nonadjacent-process":    {Sequential},
+	"G2-item-process":          {Sequential},
+	"G0-realtime":              {Linearizable},
+	"G1c-realtime":             {Linearizable},
+	"G-single-realtime":        {Linearizable},
+	"G-nonadjacent-realtime":   {Linearizable},
+	"G2-item-realtime":         {Linearizable},
+	"lost-write":               {Linearizable},
+	"incompatible-final-order": {Sequential},
+	"nonlinearizable":          {Linearizable},
+	"divergence":               nil,
+}
+
+// sessionGuarantees are the weakest models of the lattice.
+var sessionGuarantees = []string{ReadYourWrites, MonotonicReads, MonotonicWrites, WritesFollowReads}
+
+// AnomalyRulesOut returns the models an anomaly type refutes, with every
+// stronger model, in lattice order; nil for a type it does not know.
+func AnomalyRulesOut(typ string) []string {
+	ms, ok := anomalyRulesOut[typ]
+	if !ok {
+		return nil
+	}
+	return closeRuledOut(ms)
 }
 
 // keyRef names a key in an explanation. Keys are often numbers, so the

@@ -28,9 +28,14 @@ type graph struct {
 
 // buildGraph keeps the edges whose kind bit is in mask.
 func buildGraph(n int, edges []edge, mask uint32) *graph {
+	return buildGraphFunc(n, edges, func(i int) bool { return mask&(1<<edges[i].kind) != 0 })
+}
+
+// buildGraphFunc keeps the edges for which keep(index) holds.
+func buildGraphFunc(n int, edges []edge, keep func(int) bool) *graph {
 	g := &graph{start: make([]int32, n+1), edges: edges}
 	for i := range edges {
-		if mask&(1<<edges[i].kind) != 0 {
+		if keep(i) {
 			g.start[edges[i].from+1]++
 		}
 	}
@@ -41,7 +46,7 @@ func buildGraph(n int, edges []edge, mask uint32) *graph {
 	fill := make([]int32, n)
 	copy(fill, g.start[:n])
 	for i := range edges {
-		if mask&(1<<edges[i].kind) != 0 {
+		if keep(i) {
 			g.out[fill[edges[i].from]] = int32(i)
 			fill[edges[i].from]++
 		}

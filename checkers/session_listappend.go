@@ -170,20 +170,20 @@ func (a *laAnalysis) reportMRMissing(col *collector, e, r int32) {
 }
 
 func (a *laAnalysis) reportRYW(col *collector, w, r int32) {
-	h, wo, ro := a.p.h, &a.p.ops[w], &a.p.ops[r]
+	h, wo, ro, vs := a.p.h, &a.p.ops[w], &a.p.ops[r], a.p.vals
 	key := a.p.keys[ro.key]
 	col.add("read-your-writes", key, []int{wo.at(), ro.at()}, func() string {
-		return fmt.Sprintf("process %d appended %d to %s in %s, but its later read %s returned %s without it",
-			wo.proc, wo.val, keyRef(key), describe(h, wo.at()), describe(h, ro.at()), showList(ro.list))
+		return fmt.Sprintf("process %d appended %s to %s in %s, but its later read %s returned %s without it",
+			wo.proc, vs.show(wo.val), keyRef(key), describe(h, wo.at()), describe(h, ro.at()), vs.showList(ro.list))
 	})
 }
 
 func (a *laAnalysis) reportMR(col *collector, e, r int32, missing int64) {
-	h, eo, ro := a.p.h, &a.p.ops[e], &a.p.ops[r]
+	h, eo, ro, vs := a.p.h, &a.p.ops[e], &a.p.ops[r], a.p.vals
 	key := a.p.keys[ro.key]
 	col.add("monotonic-reads", key, []int{eo.at(), ro.at()}, func() string {
-		return fmt.Sprintf("process %d read %s as %s in %s, then as %s in %s, which lacks element %d that the earlier read had",
-			ro.proc, keyRef(key), showList(eo.list), describe(h, eo.at()), showList(ro.list), describe(h, ro.at()), missing)
+		return fmt.Sprintf("process %d read %s as %s in %s, then as %s in %s, which lacks element %s that the earlier read had",
+			ro.proc, keyRef(key), vs.showList(eo.list), describe(h, eo.at()), vs.showList(ro.list), describe(h, ro.at()), vs.show(missing))
 	})
 }
 
@@ -280,27 +280,27 @@ func (a *laAnalysis) foreign(key int32, e int64, proc int32) bool {
 }
 
 func (a *laAnalysis) reportMW(col *collector, w1, w2, r int32, absent bool) {
-	h, o1, o2, ro := a.p.h, &a.p.ops[w1], &a.p.ops[w2], &a.p.ops[r]
+	h, o1, o2, ro, vs := a.p.h, &a.p.ops[w1], &a.p.ops[w2], &a.p.ops[r], a.p.vals
 	key := a.p.keys[ro.key]
 	how := "before"
 	if absent {
 		how = "without"
 	}
 	col.add("monotonic-writes", key, []int{o1.at(), o2.at(), ro.at()}, func() string {
-		return fmt.Sprintf("process %d appended %d to %s in %s and then %d in %s, but %s read %s with %d %s %d",
-			o1.proc, o1.val, keyRef(key), describe(h, o1.at()), o2.val, describe(h, o2.at()), describe(h, ro.at()), showList(ro.list), o2.val, how, o1.val)
+		return fmt.Sprintf("process %d appended %s to %s in %s and then %s in %s, but %s read %s with %s %s %s",
+			o1.proc, vs.show(o1.val), keyRef(key), describe(h, o1.at()), vs.show(o2.val), describe(h, o2.at()), describe(h, ro.at()), vs.showList(ro.list), vs.show(o2.val), how, vs.show(o1.val))
 	})
 }
 
 func (a *laAnalysis) reportWFR(col *collector, s, w, r int32, e int64, absent bool) {
-	h, so, wo, ro := a.p.h, &a.p.ops[s], &a.p.ops[w], &a.p.ops[r]
+	h, so, wo, ro, vs := a.p.h, &a.p.ops[s], &a.p.ops[w], &a.p.ops[r], a.p.vals
 	key := a.p.keys[ro.key]
 	how := "before"
 	if absent {
 		how = "without"
 	}
 	col.add("writes-follow-reads", key, []int{so.at(), wo.at(), ro.at()}, func() string {
-		return fmt.Sprintf("process %d read %s as %s in %s before appending %d in %s, but %s read %s with %d %s %d",
-			wo.proc, keyRef(key), showList(so.list), describe(h, so.at()), wo.val, describe(h, wo.at()), describe(h, ro.at()), showList(ro.list), wo.val, how, e)
+		return fmt.Sprintf("process %d read %s as %s in %s before appending %s in %s, but %s read %s with %s %s %s",
+			wo.proc, keyRef(key), vs.showList(so.list), describe(h, so.at()), vs.show(wo.val), describe(h, wo.at()), describe(h, ro.at()), vs.showList(ro.list), vs.show(wo.val), how, vs.show(e))
 	})
 }

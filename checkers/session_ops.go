@@ -1,6 +1,10 @@
 package checkers
 
-import "github.com/faultline/faultline/harness/history"
+import (
+	"fmt"
+
+	"github.com/faultline/faultline/harness/history"
+)
 
 // The session, list-append and convergence checkers read a history through
 // this compact form: one record per client operation, invocation and
@@ -64,6 +68,7 @@ type parsed struct {
 	h        history.History
 	ops      []cop // in invocation order
 	keys     []string
+	vals     *valueTable
 	final    int  // history index of the "final" marker's invocation, or -1
 	hasFinal bool // a final marker exists
 }
@@ -71,7 +76,7 @@ type parsed struct {
 // parse pairs invocations with completions. Completions without an
 // invocation are ignored here; history.Validate reports them.
 func parse(h history.History) *parsed {
-	p := &parsed{h: h, final: -1}
+	p := &parsed{h: h, final: -1, vals: newValueTable(h)}
 	keyIDs := map[string]int32{}
 	// Open invocations by process: a slice for the usual small process
 	// ids, a map for the rest, since this runs once per event.
@@ -130,19 +135,18 @@ func parse(h history.History) *parsed {
 			}
 			switch op.F {
 			case "append":
-				c.kind = kindAppend
-				c.val, _ = op.Int()
+				if v, ok := p.vals.id(op.Value); ok {
+					c.kind, c.val = kindAppend, v
+				}
 			case "read":
 				c.kind = kindRead
 			case "write":
-				c.kind = kindWrite
-				c.val, _ = op.Int()
+				if v, ok := p.vals.id(op.Value); ok {
+					c.kind, c.val = kindWrite, v
+				}
 			case "cas":
-				c.kind = kindCas
-				if pair, ok := op.Ints(); ok && len(pair) == 2 {
-					c.from, c.val = pair[0], pair[1]
-				} else {
-					c.kind = kindOther
+				if pair, ok := p.vals.list(op.Value); ok && len(pair) == 2 {
+					c.kind, c.from, c.val = kindCas, pair[0], pair[1]
 				}
 			}
 			setOpen(op.Process, int32(len(p.ops)))
@@ -166,14 +170,16 @@ func parse(h history.History) *parsed {
 		}
 		if c.kind == kindRead && c.status == statusOK {
 			switch v := op.Value.(type) {
-			case []int64:
-				c.list = v
-			case int64:
-				c.val, c.hasVal = v, true
 			case nil:
 				// a register never written, or an empty list
-			default:
+			case []int64, []any:
+				if c.list, ok = p.vals.list(v); !ok {
+					c.kind = kindOther
+				}
+			case map[string]any, history.Txn:
 				c.kind = kindOther // another workload's read (a bank's balances, say)
+			default:
+				c.val, c.hasVal = p.vals.id(v)
 			}
 		}
 	}
@@ -201,4 +207,24 @@ func (p *parsed) isListAppend() bool {
 		}
 	}
 	return false
+}
+
+// listAppendInputError reports an element appended twice to one key: the
+// list-append checks identify each append by its element, so such a
+// history is malformed input for them, not evidence of an anomaly.
+func (p *parsed) listAppendInputError() error {
+	first := map[[2]int64]int32{}
+	for i := range p.ops {
+		o := &p.ops[i]
+		if o.kind != kindAppend {
+			continue
+		}
+		id := [2]int64{int64(o.key), o.val}
+		if j, dup := first[id]; dup {
+			return fmt.Errorf("element %s is appended to %s twice (ops %d and %d): list-append needs every appended element to be unique per key, so that a read names the appends it saw; this history cannot be checked as list-append",
+				p.vals.show(o.val), keyRef(p.keys[o.key]), p.ops[j].inv, o.inv)
+		}
+		first[id] = int32(i)
+	}
+	return nil
 }

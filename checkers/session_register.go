@@ -6,43 +6,55 @@ import (
 	"strings"
 )
 
-// The session guarantees on the register workload (read returns an int64
-// or nil, write writes a unique int64, cas [from, to] replaces from by to).
+// The session guarantees on the register workload: read returns a value or
+// nil, write writes a value, cas [from, to] replaces from by to. When a
+// value is written once, a read of it names the write it saw; values
+// written more than once (Knossos' histories reuse 0–4) cannot be told
+// apart, and the ops that read or write them are not judged.
 //
-// Writes are unique, so a read's value names the write it saw. As Viotti
-// and Vukolić do, we assume one arbitration (version) order per key: every
-// system faultline tests has one (a primary's order, or last-write-wins
-// stamps). The guarantees then become constraints on that order, and a
-// history violates them exactly when the constraints cannot all hold,
-// that is when they form a cycle through two distinct values. Per process
-// (session) and key, in program order, with x, y values read by ok reads
-// and v, w values written:
+// A session guarantee is a property of one session, and different sessions
+// may see concurrent writes in different orders (causal memory, Ahamad et
+// al. 1995, allows it), so nothing here assumes one version order for all.
+// Instead each session (a process) has its own view: an order of the
+// values it sees. Per key, in program order, with x, y values read by ok
+// reads and v, w values written:
 //
-//   - read-your-writes: the process wrote v (ok), later read y: v ≤ y.
-//   - monotonic reads: the process read x, later read y: x ≤ y.
-//   - monotonic writes: the process wrote v (ok), later wrote w (ok or
-//     info): v < w.
-//   - writes-follow-reads: the process read x, later wrote w (ok or
-//     info): x < w.
-//   - always (the data type): nil, the initial state, precedes every
-//     value; an ok cas [x, w] puts x < w.
+//   - read-your-writes (local to the session): it wrote v (ok write or ok
+//     cas), later read y: v ≤ y in its view.
+//   - monotonic reads (local): it read x, later read y: x ≤ y in its view.
+//     Only reads count: a cas that matched is a write that the data type
+//     conditions on from, and the read after it that misses its write
+//     breaks read-your-writes, not monotonic reads.
+//   - monotonic writes (global: every view): it wrote v (ok), later wrote w
+//     (ok, or info that a read shows took effect): v < w.
+//   - writes-follow-reads (global): it read x, later wrote w: x < w.
+//   - the data type (global): an ok cas from x to w puts x < w; nil, the
+//     initial value, precedes every value (reads of nil are judged
+//     directly).
 //
-// An ok cas counts as a read of from and a write of to, except that its
-// own read and write are ordered by the data type (from < to), not by
-// writes-follow-reads, which relates the write to earlier reads. A failed op
-// constrains nothing. An info write or cas constrains only its own value,
-// which is on a cycle only if some read saw it, proving it took effect.
-// Constraints never relate two processes' concurrent ops: each is between
-// ops of one process, or inside one op. Values written more than once, or
-// never written (reported as garbage), are left out, so they cannot make
-// a false cycle. Final reads are left out as for list-append.
+// A failed op constrains nothing. A cycle through two distinct values in
+// the constraints one session's view must satisfy (the global ones and its
+// own local ones) proves that some guarantee failed, and which:
 //
-// A cycle whose constraints come from one guarantee (plus the data type)
-// refutes that guarantee. A cycle that needs several refutes only their
-// conjunction: "pram-cycle" when it uses read-your-writes, monotonic reads
-// and monotonic writes only, else "causal-cycle". A cycle of cas
-// constraints alone (cas ops that each read what another wrote) is a
-// "cas-cycle", and its constraints are then left out of the others.
+//   - only that session's monotonic-reads constraints (and its own cas):
+//     monotonic-reads; only its read-your-writes ones: read-your-writes;
+//   - its local constraints with monotonic writes, its own or another's:
+//     pram-cycle (the three together are PRAM, but none is to blame alone);
+//   - anything else, which needs writes-follow-reads or another session's
+//     cas: causal-cycle, which refutes causal memory.
+//
+// A cycle of global constraints alone is a loop of causality (a value read
+// before the write it depends on): wfr-cycle when it is writes-follow-reads
+// and cas constraints only, causal-cycle when monotonic writes takes part.
+// A cycle that needs the local constraints of two sessions refutes no
+// session guarantee: it proves only that no single order explains what the
+// sessions saw, which sequential consistency needs (incompatible-order).
+//
+// Keys are independent: every constraint relates values of one key. With
+// single-key operations each guarantee is observable only within a key,
+// so checking it per key is complete for that guarantee; PRAM is not (a
+// session's writes to two keys and another's reads of them can refute it
+// with no key doing so alone), so the checker does not claim PRAM.
 
 // Kinds of register constraints.
 const (
@@ -51,185 +63,262 @@ const (
 	cMR
 	cMW
 	cWFR
-	cDropped // a cas constraint on a cycle of cas constraints alone
 )
 
-var constraintType = [...]string{
-	cFact: "cas-cycle", cRYW: "read-your-writes", cMR: "monotonic-reads",
-	cMW: "monotonic-writes", cWFR: "writes-follow-reads",
-}
-
-// regNone and regInit are the special "value" ids of a read: nothing
-// usable, and the initial nil.
+// regNone and regInit are the special "value" nodes of a read: nothing
+// usable, and the initial value.
 const (
 	regNone int32 = -1
 	regInit int32 = -2
 )
 
+// regBudget bounds the edge visits of the per-session searches across one
+// check. Past it, the remaining keys get only the single-order test, which
+// can miss anomalies but never invents one, and the result claims nothing.
+// A variable, so that a test can spend it.
+var regBudget = 200_000_000
+
+// regSession is one process's place in its constraint chains on one key.
 type regSession struct {
 	lastRead, lastReadOp   int32
 	lastWrite, lastWriteOp int32
+	// The session's latest ok read of a value and ok write, placed or not:
+	// a later read of the initial value breaks monotonic reads or
+	// read-your-writes whichever value they were.
+	readOp, wroteOp int32
 	f, g                   int32 // read-your-writes and writes-follow-reads chain nodes, -1
 	readSinceF, writeSince bool
 }
 
-type regGraph struct {
+// regKey is the constraint graph of one key.
+type regKey struct {
 	p       *parsed
+	key     int32
+	initial int64 // the initial value's id when hasInit
+	hasInit bool
 	edges   []edge
-	nodeVal []int64 // value of a real node
-	nodeKey []int32
-	real    []bool
-	ids     map[[2]int64]int32
-	writers map[[2]int64]int32 // (key, value) -> number of ops writing it
-	status  map[[2]int64]opStatus
+	by      []int32 // per edge: the process whose ops made it
+	real    []bool  // per node: a value, not a chain node
+	val     []int64 // per node: its value
+	ids     map[int64]int32
+	writers map[int64]int32 // value -> ops that wrote it (failed ones excluded)
+	failed  map[int64]bool  // value -> only failed ops wrote it
+	judged  int
+	skipped int
 }
 
-func (g *regGraph) node(key int32, v int64) int32 {
-	id := [2]int64{int64(key), v}
-	if n, ok := g.ids[id]; ok {
+func (g *regKey) node(v int64) int32 {
+	if n, ok := g.ids[v]; ok {
 		return n
 	}
 	n := int32(len(g.real))
-	g.ids[id] = n
+	g.ids[v] = n
 	g.real = append(g.real, true)
-	g.nodeVal = append(g.nodeVal, v)
-	g.nodeKey = append(g.nodeKey, key)
+	g.val = append(g.val, v)
 	return n
 }
 
-func (g *regGraph) virtual() int32 {
-	n := int32(len(g.real))
+func (g *regKey) virtual() int32 {
 	g.real = append(g.real, false)
-	g.nodeVal = append(g.nodeVal, 0)
-	g.nodeKey = append(g.nodeKey, -1)
-	return n
+	g.val = append(g.val, 0)
+	return int32(len(g.real) - 1)
 }
 
-// value returns the node of a value a read saw, regInit for nil, or
-// regNone when the value cannot be placed.
-func (g *regGraph) value(key int32, has bool, v int64) int32 {
-	if !has {
+// value returns the node of a value an ok read saw, regInit for the
+// initial value, or regNone when the read cannot be placed.
+func (g *regKey) value(has bool, v int64) int32 {
+	switch {
+	case !has:
 		return regInit
+	case g.hasInit && v == g.initial && g.writers[v] == 0:
+		return regInit
+	case g.writers[v] != 1:
+		return regNone // never written (reported), or written more than once
 	}
-	id := [2]int64{int64(key), v}
-	if g.writers[id] != 1 || g.status[id] == statusFail {
-		return regNone
-	}
-	return g.node(key, v)
+	return g.node(v)
 }
 
 // written returns the node of a value an op wrote, or regNone.
-func (g *regGraph) written(key int32, v int64) int32 {
-	if g.writers[[2]int64{int64(key), v}] != 1 {
+func (g *regKey) written(v int64) int32 {
+	if g.writers[v] != 1 || g.hasInit && v == g.initial {
 		return regNone
 	}
-	return g.node(key, v)
+	return g.node(v)
 }
 
-func (g *regGraph) add(from, to int32, kind uint8, a, b int32) {
+func (g *regKey) add(from, to int32, kind uint8, proc, a, b int32) {
 	g.edges = append(g.edges, edge{from: from, to: to, kind: kind, a: a, b: b})
+	g.by = append(g.by, proc)
 }
 
-// checkRegisterSessions finds the register session anomalies.
-func checkRegisterSessions(p *parsed, col *collector) {
-	g := &regGraph{p: p, ids: map[[2]int64]int32{}, writers: map[[2]int64]int32{}, status: map[[2]int64]opStatus{}}
+// registerSessions is the register session check of a whole history.
+type registerSessions struct {
+	p       *parsed
+	col     *collector
+	initial any
+	budget  int
+	judged  int
+	skipped int
+	cut     bool // the budget ran out
+}
+
+// checkRegisterSessions finds the register session anomalies and reports
+// how many ops it could judge and whether the budget cut it short.
+func checkRegisterSessions(p *parsed, col *collector, initial any) *registerSessions {
+	rs := &registerSessions{p: p, col: col, initial: initial, budget: regBudget}
+	byKey := make([][]int32, len(p.keys))
 	for i := range p.ops {
 		o := &p.ops[i]
-		if o.kind == kindWrite || o.kind == kindCas {
-			id := [2]int64{int64(o.key), o.val}
-			g.writers[id]++
-			if st, ok := g.status[id]; !ok || st == statusFail {
-				g.status[id] = o.status
-			}
+		if o.kind >= kindRead && !o.final {
+			byKey[o.key] = append(byKey[o.key], int32(i))
 		}
 	}
-	checkRegisterReads(p, g, col)
-	states := map[[2]int32]*regSession{}
-	for i := range p.ops {
+	for k, ops := range byKey {
+		if len(ops) > 0 {
+			rs.checkKey(int32(k), ops)
+		}
+	}
+	return rs
+}
+
+func (rs *registerSessions) checkKey(k int32, ops []int32) {
+	p := rs.p
+	g := &regKey{p: p, key: k, ids: map[int64]int32{}, writers: map[int64]int32{}, failed: map[int64]bool{}}
+	if rs.initial != nil {
+		g.initial, g.hasInit = p.vals.id(rs.initial)
+	}
+	for _, i := range ops {
 		o := &p.ops[i]
-		if o.final || o.status == statusFail || o.kind < kindRead {
+		if o.kind != kindWrite && o.kind != kindCas {
 			continue
 		}
-		if (o.kind == kindRead) && !o.ok() {
+		if o.status == statusFail {
+			if _, ok := g.writers[o.val]; !ok {
+				g.failed[o.val] = true
+			}
 			continue
 		}
-		id := [2]int32{o.proc, o.key}
-		s := states[id]
+		g.writers[o.val]++
+		delete(g.failed, o.val)
+	}
+	rs.badValues(g, ops)
+	g.build(rs.col, ops)
+	rs.judged += g.judged
+	rs.skipped += g.skipped
+	rs.findCycles(g)
+}
+
+// build adds every constraint of key g's ops, in program order per process.
+func (g *regKey) build(col *collector, ops []int32) {
+	p := g.p
+	states := map[int32]*regSession{}
+	for _, i := range ops {
+		o := &p.ops[i]
+		if o.status == statusFail || o.kind == kindRead && !o.ok() {
+			continue
+		}
+		s := states[o.proc]
 		if s == nil {
-			s = &regSession{lastRead: regNone, lastWrite: regNone, f: -1, g: -1}
-			states[id] = s
+			s = &regSession{lastRead: regNone, lastWrite: regNone, f: -1, g: -1, readOp: -1, wroteOp: -1}
+			states[o.proc] = s
 		}
 		at := int32(o.at())
-		switch {
-		case o.kind == kindRead:
-			g.read(col, s, g.value(o.key, o.hasVal, o.val), at)
-		case o.kind == kindCas && o.ok():
-			// The cas's own read of from precedes its write of to only
-			// as the data type says; writes-follow-reads relates the
-			// write to the reads before the cas.
-			from, to := g.value(o.key, true, o.from), g.written(o.key, o.val)
-			g.followReads(s, to, at)
-			g.read(col, s, from, at)
-			g.write(s, to, at, true)
-			if from >= 0 && to >= 0 {
-				g.add(from, to, cFact, at, at)
+		switch o.kind {
+		case kindRead:
+			y := g.value(o.hasVal, o.val)
+			switch {
+			case y == regInit && (s.wroteOp >= 0 || s.readOp >= 0):
+				g.judged++
+				g.reportInitial(col, s, at)
+				continue
+			case y == regNone:
+				g.skipped++
+				s.readOp = at
+				continue
 			}
-		default:
-			w := g.written(o.key, o.val)
-			g.followReads(s, w, at)
-			g.write(s, w, at, o.ok())
+			g.judged++
+			g.read(s, o.proc, y, at)
+			if y >= 0 {
+				s.readOp = at
+			}
+		case kindCas:
+			if o.ok() {
+				s.wroteOp = at
+			}
+			to := g.written(o.val)
+			if to == regNone || !o.ok() {
+				// An info cas constrains only its own value, like an info
+				// write; one that cannot be placed constrains nothing.
+				if to == regNone {
+					g.skipped++
+				} else {
+					g.judged++
+					g.followReads(s, o.proc, to, at)
+					g.write(s, o.proc, to, at, false)
+				}
+				continue
+			}
+			g.judged++
+			g.followReads(s, o.proc, to, at)
+			g.write(s, o.proc, to, at, true)
+			if from := g.value(true, o.from); from >= 0 {
+				g.add(from, to, cFact, o.proc, at, at)
+			}
+		case kindWrite:
+			if o.ok() {
+				s.wroteOp = at
+			}
+			w := g.written(o.val)
+			if w == regNone {
+				g.skipped++
+				continue
+			}
+			g.judged++
+			g.followReads(s, o.proc, w, at)
+			g.write(s, o.proc, w, at, o.ok())
 		}
 	}
-	g.findCycles(col)
 }
 
-// read adds the constraints of an ok read of node y by session s.
-func (g *regGraph) read(col *collector, s *regSession, y, at int32) {
-	if y == regNone {
-		return
-	}
+// read adds the constraints of an ok read of node y by session s. A read
+// of the initial value constrains nothing more: it precedes every value.
+func (g *regKey) read(s *regSession, proc, y, at int32) {
 	if y == regInit {
-		if s.lastWrite >= 0 {
-			g.reportNil(col, "read-your-writes", s.lastWrite, s.lastWriteOp, at)
-		} else if s.lastRead >= 0 {
-			g.reportNil(col, "monotonic-reads", s.lastRead, s.lastReadOp, at)
-		}
 		return
 	}
 	if s.f >= 0 {
-		g.add(s.f, y, cRYW, -1, at)
+		g.add(s.f, y, cRYW, proc, -1, at)
 		s.readSinceF = true
 	}
 	if s.lastRead >= 0 && s.lastRead != y {
-		g.add(s.lastRead, y, cMR, s.lastReadOp, at)
+		g.add(s.lastRead, y, cMR, proc, s.lastReadOp, at)
 	}
 	s.lastRead, s.lastReadOp = y, at
 	if s.g < 0 || s.writeSince {
 		n := g.virtual()
 		if s.g >= 0 {
-			g.add(s.g, n, cWFR, -1, -1)
+			g.add(s.g, n, cWFR, proc, -1, -1)
 		}
 		s.g, s.writeSince = n, false
 	}
-	g.add(y, s.g, cWFR, at, -1)
+	g.add(y, s.g, cWFR, proc, at, -1)
 }
 
-// followReads adds the writes-follow-reads constraints of a write of
-// node w: every value the session read before it is older.
-func (g *regGraph) followReads(s *regSession, w, at int32) {
-	if w >= 0 && s.g >= 0 {
-		g.add(s.g, w, cWFR, -1, at)
+// followReads adds the writes-follow-reads constraints of a write of node
+// w: every value the session read before it is older.
+func (g *regKey) followReads(s *regSession, proc, w, at int32) {
+	if s.g >= 0 {
+		g.add(s.g, w, cWFR, proc, -1, at)
 		s.writeSince = true
 	}
 }
 
-// write adds the other constraints of a write (or a cas's write) of node w.
-func (g *regGraph) write(s *regSession, w, at int32, ok bool) {
-	if w < 0 {
-		return
-	}
+// write adds the other constraints of a write (or a cas's write) of node
+// w. An info write takes part only through its own value, which is on a
+// cycle only if some read saw it take effect.
+func (g *regKey) write(s *regSession, proc, w, at int32, ok bool) {
 	if s.lastWrite >= 0 && s.lastWrite != w {
-		g.add(s.lastWrite, w, cMW, s.lastWriteOp, at)
+		g.add(s.lastWrite, w, cMW, proc, s.lastWriteOp, at)
 	}
 	if !ok {
 		return
@@ -238,68 +327,178 @@ func (g *regGraph) write(s *regSession, w, at int32, ok bool) {
 	if s.f < 0 || s.readSinceF {
 		n := g.virtual()
 		if s.f >= 0 {
-			g.add(s.f, n, cRYW, -1, -1)
+			g.add(s.f, n, cRYW, proc, -1, -1)
 		}
 		s.f, s.readSinceF = n, false
 	}
-	g.add(w, s.f, cRYW, at, -1)
+	g.add(w, s.f, cRYW, proc, at, -1)
 }
 
-// reportNil reports a read of nil after the session saw or wrote a value
-// (node, in history op before): nil precedes every value, so that is a
-// two-constraint cycle.
-func (g *regGraph) reportNil(col *collector, typ string, node, before, at int32) {
-	h := g.p.h
-	key := h[at].Key
-	what := "wrote %d to"
-	if typ == "monotonic-reads" {
-		what = "read %d from"
+// reportInitial reports a read of the initial value after the session
+// wrote or read another value: the initial value precedes every value in
+// every view, whichever write it was.
+func (g *regKey) reportInitial(col *collector, s *regSession, at int32) {
+	h, vs := g.p.h, g.p.vals
+	key := g.p.keys[g.key]
+	typ, before, what := "read-your-writes", s.wroteOp, "wrote"
+	if s.wroteOp < 0 {
+		typ, before, what = "monotonic-reads", s.readOp, "read"
 	}
-	v := g.nodeVal[node]
+	initial := "nil, the value before any write"
+	if g.hasInit {
+		initial = vs.show(g.initial) + ", the initial value"
+	}
+	v := h[before].Value
+	if pair, ok := v.([]int64); ok && len(pair) == 2 {
+		v = pair[1] // a cas wrote its second value
+	}
+	shown := fmt.Sprint(v)
+	if id, ok := vs.id(v); ok {
+		shown = vs.show(id)
+	}
 	col.add(typ, key, []int{int(before), int(at)}, func() string {
-		return fmt.Sprintf("process %s "+what+" %s in %s, but its later read %s returned nil, the value before any write",
-			h[at].Process, v, keyRef(key), describe(h, int(before)), describe(h, int(at)))
+		return fmt.Sprintf("process %s %s %s in %s, but its later read %s returned %s",
+			h[at].Process, what, shown, describe(h, int(before)), describe(h, int(at)), initial)
 	})
 }
 
-// findCycles looks for cycles guarantee by guarantee, then in the unions.
-func (g *regGraph) findCycles(col *collector) {
-	n := len(g.real)
-	bit := func(ks ...uint8) uint32 {
-		var m uint32
-		for _, k := range ks {
-			m |= 1 << k
+// badValues reports reads of values nobody wrote, or only failed ops wrote.
+func (rs *registerSessions) badValues(g *regKey, ops []int32) {
+	p, h, vs := rs.p, rs.p.h, rs.p.vals
+	reported := map[int64]bool{}
+	for _, i := range ops {
+		o := &p.ops[i]
+		var v int64
+		switch {
+		case o.kind == kindRead && o.ok() && o.hasVal:
+			v = o.val
+		case o.kind == kindCas && o.ok():
+			v = o.from
+		default:
+			continue
 		}
-		return m
-	}
-	// The data type alone can only cycle through values written twice or
-	// read before they were written; drop those constraints so that they
-	// cannot be blamed on a guarantee, and report them on their own.
-	if facts := buildGraph(n, g.edges, bit(cFact)); g.report(col, facts, "cas-cycle") {
-		for i := range g.edges {
-			e := &g.edges[i]
-			if e.kind == cFact && facts.comp[e.from] == facts.comp[e.to] {
-				e.kind = cDropped
-			}
+		if reported[v] || g.writers[v] > 0 || g.hasInit && v == g.initial {
+			continue
 		}
+		reported[v] = true
+		key := p.keys[g.key]
+		if g.failed[v] {
+			rs.col.add("G1a", key, []int{o.at()}, func() string {
+				return fmt.Sprintf("%s read %s from %s, a value only a failed operation wrote", describe(h, o.at()), vs.show(v), keyRef(key))
+			})
+			continue
+		}
+		rs.col.add("garbage-read", key, []int{o.at()}, func() string {
+			return fmt.Sprintf("%s read %s from %s, a value no operation wrote", describe(h, o.at()), vs.show(v), keyRef(key))
+		})
 	}
-	found := map[uint8]bool{}
-	for _, k := range []uint8{cRYW, cMR, cMW, cWFR} {
-		found[k] = g.report(col, buildGraph(n, g.edges, bit(cFact, k)), constraintType[k]) ||
-			col.counts[constraintType[k]] > 0
-	}
-	if found[cRYW] || found[cMR] || found[cMW] {
-		return
-	}
-	if g.report(col, buildGraph(n, g.edges, bit(cFact, cRYW, cMR, cMW)), "pram-cycle") || found[cWFR] {
-		return
-	}
-	g.report(col, buildGraph(n, g.edges, bit(cFact, cRYW, cMR, cMW, cWFR)), "causal-cycle")
 }
 
-// report adds one anomaly per strongly connected component that holds two
-// distinct values.
-func (g *regGraph) report(col *collector, gr *graph, typ string) bool {
+func isLocal(kind uint8) bool { return kind == cRYW || kind == cMR }
+
+// findCycles attributes the cycles of one key, as the file comment says.
+func (rs *registerSessions) findCycles(g *regKey) {
+	n := len(g.real)
+	if n == 0 || len(g.edges) == 0 {
+		return
+	}
+	all := buildGraph(n, g.edges, 0xff)
+	comps := all.sccs()
+	if !g.anyCycle(comps) {
+		return
+	}
+	found := false
+	// Loops of causality, in the global constraints alone. Their edges
+	// are then set aside, so that no session's view is blamed for them.
+	dead := make([]bool, len(g.edges))
+	global := func(i int) bool { return !isLocal(g.edges[i].kind) }
+	for _, pass := range []struct {
+		typ  string
+		keep func(int) bool
+	}{
+		{"wfr-cycle", func(i int) bool { return global(i) && g.edges[i].kind != cMW }},
+		{"causal-cycle", global},
+	} {
+		gr := buildGraphFunc(n, g.edges, pass.keep)
+		if rs.report(g, gr, pass.typ) {
+			found = true
+			for i := range g.edges {
+				if pass.keep(i) && gr.comp[g.edges[i].from] == gr.comp[g.edges[i].to] {
+					dead[i] = true
+				}
+			}
+			break
+		}
+	}
+	// Each session's view: the global constraints and its own.
+	inComp := func(i int) bool {
+		e := &g.edges[i]
+		return !dead[i] && all.comp[e.from] == all.comp[e.to]
+	}
+	var sessions []int32
+	for i := range g.edges {
+		if isLocal(g.edges[i].kind) && inComp(i) && !slices.Contains(sessions, g.by[i]) {
+			sessions = append(sessions, g.by[i])
+		}
+	}
+	slices.Sort(sessions)
+	for _, s := range sessions {
+		if rs.budget <= 0 {
+			rs.cut = true
+			return
+		}
+		rs.budget -= 4 * len(g.edges)
+		own := func(i int) bool { return g.by[i] == s }
+		mine := func(kind uint8) func(int) bool {
+			return func(i int) bool {
+				k := g.edges[i].kind
+				return inComp(i) && own(i) && (k == kind || k == cFact)
+			}
+		}
+		mr := rs.report(g, buildGraphFunc(n, g.edges, mine(cMR)), "monotonic-reads")
+		ryw := rs.report(g, buildGraphFunc(n, g.edges, mine(cRYW)), "read-your-writes")
+		if mr || ryw {
+			found = true
+			continue
+		}
+		pram := buildGraphFunc(n, g.edges, func(i int) bool {
+			k := g.edges[i].kind
+			return inComp(i) && (k == cMW || own(i) && (isLocal(k) || k == cFact))
+		})
+		if rs.report(g, pram, "pram-cycle") {
+			found = true
+			continue
+		}
+		view := buildGraphFunc(n, g.edges, func(i int) bool {
+			return inComp(i) && (!isLocal(g.edges[i].kind) || own(i))
+		})
+		found = rs.report(g, view, "causal-cycle") || found
+	}
+	if !found {
+		// Every cycle needs what two sessions saw: no single order.
+		rs.report(g, buildGraphFunc(n, g.edges, func(i int) bool { return !dead[i] }), "incompatible-order")
+	}
+}
+
+// anyCycle reports whether a component holds two distinct values.
+func (g *regKey) anyCycle(comps [][]int32) bool {
+	for _, c := range comps {
+		values := 0
+		for _, v := range c {
+			if g.real[v] {
+				values++
+			}
+		}
+		if values >= 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// report adds one anomaly per strongly connected component of gr that
+// holds two distinct values.
+func (rs *registerSessions) report(g *regKey, gr *graph, typ string) bool {
 	found := false
 	for _, comp := range gr.sccs() {
 		var start int32 = -1
@@ -307,7 +506,7 @@ func (g *regGraph) report(col *collector, gr *graph, typ string) bool {
 		for _, v := range comp {
 			if g.real[v] {
 				values++
-				if start < 0 {
+				if start < 0 || v < start {
 					start = v
 				}
 			}
@@ -315,15 +514,15 @@ func (g *regGraph) report(col *collector, gr *graph, typ string) bool {
 		if values < 2 {
 			continue
 		}
-		found = true
 		cyc := gr.cycle(start, func(v int32) bool { return g.real[v] })
 		if cyc == nil {
 			continue
 		}
+		found = true
 		ops, text := g.explain(gr, cyc)
-		key := g.p.keys[g.nodeKey[start]]
-		col.add(typ, key, ops, func() string {
-			return fmt.Sprintf("The versions of %s cannot be ordered: %s.", keyRef(key), text)
+		key := g.p.keys[g.key]
+		rs.col.add(typ, key, ops, func() string {
+			return fmt.Sprintf("The values of %s cannot be ordered: %s.", keyRef(key), text)
 		})
 	}
 	return found
@@ -331,8 +530,8 @@ func (g *regGraph) report(col *collector, gr *graph, typ string) bool {
 
 // explain turns a cycle into the constraints between values that form it,
 // folding the chain nodes away.
-func (g *regGraph) explain(gr *graph, cyc []int32) ([]int, string) {
-	h := g.p.h
+func (g *regKey) explain(gr *graph, cyc []int32) ([]int, string) {
+	h, vs := g.p.h, g.p.vals
 	var ops []int
 	var parts []string
 	from, a, b := int32(-1), int32(-1), int32(-1)
@@ -351,19 +550,19 @@ func (g *regGraph) explain(gr *graph, cyc []int32) ([]int, string) {
 		if !g.real[e.to] {
 			continue
 		}
-		x, y := g.nodeVal[from], g.nodeVal[e.to]
+		x, y := vs.show(g.val[from]), vs.show(g.val[e.to])
 		var s string
 		switch kind {
 		case cRYW:
-			s = fmt.Sprintf("%d ≤ %d as process %s wrote %d in %s and later read %d in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
+			s = fmt.Sprintf("%s ≤ %s in process %s's view, as it wrote %s in %s and later read %s in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
 		case cMR:
-			s = fmt.Sprintf("%d ≤ %d as process %s read %d in %s and later %d in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
+			s = fmt.Sprintf("%s ≤ %s in process %s's view, as it read %s in %s and later %s in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
 		case cMW:
-			s = fmt.Sprintf("%d < %d as process %s wrote %d in %s and later %d in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
+			s = fmt.Sprintf("%s < %s in every view, as process %s wrote %s in %s and later %s in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
 		case cWFR:
-			s = fmt.Sprintf("%d < %d as process %s read %d in %s before writing %d in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
+			s = fmt.Sprintf("%s < %s in every view, as process %s read %s in %s before writing %s in %s", x, y, h[a].Process, x, describe(h, int(a)), y, describe(h, int(b)))
 		default:
-			s = fmt.Sprintf("%d < %d as %s compared-and-set %d to %d", x, y, describe(h, int(a)), x, y)
+			s = fmt.Sprintf("%s < %s in every view, as %s compared-and-set %s to %s", x, y, describe(h, int(a)), x, y)
 		}
 		parts = append(parts, s)
 		for _, i := range []int32{a, b} {
@@ -375,40 +574,4 @@ func (g *regGraph) explain(gr *graph, cyc []int32) ([]int, string) {
 	}
 	slices.Sort(ops)
 	return slices.Compact(ops), strings.Join(parts, "; ")
-}
-
-// checkRegisterReads reports reads of values nobody wrote, or only failed
-// ops wrote.
-func checkRegisterReads(p *parsed, g *regGraph, col *collector) {
-	h := p.h
-	reported := map[[2]int64]bool{}
-	for i := range p.ops {
-		o := &p.ops[i]
-		var v int64
-		switch {
-		case o.kind == kindRead && o.ok() && o.hasVal:
-			v = o.val
-		case o.kind == kindCas && o.ok():
-			v = o.from
-		default:
-			continue
-		}
-		id := [2]int64{int64(o.key), v}
-		if reported[id] {
-			continue
-		}
-		key := p.keys[o.key]
-		switch {
-		case g.writers[id] == 0:
-			reported[id] = true
-			col.add("garbage-read", key, []int{o.at()}, func() string {
-				return fmt.Sprintf("%s read %d from %s, a value no operation wrote", describe(h, o.at()), v, keyRef(key))
-			})
-		case g.status[id] == statusFail:
-			reported[id] = true
-			col.add("aborted-read", key, []int{o.at()}, func() string {
-				return fmt.Sprintf("%s read %d from %s, a value only a failed operation wrote", describe(h, o.at()), v, keyRef(key))
-			})
-		}
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,14 +53,9 @@ func checkOne(ctx context.Context, c checkers.Checker, h history.History, opts c
 // Summarize builds results.json's content from the checkers' results.
 func Summarize(name string, spec any, h history.History, rs []checkers.Result, started time.Time, took time.Duration) results.Summary {
 	s := results.Summary{Test: name, Results: rs, Started: started, Duration: checkers.Duration(took)}
-	valid := make([]checkers.Valid, len(rs))
-	for i, r := range rs {
-		valid[i] = r.Valid
-	}
-	s.Valid = checkers.Merge(valid...)
-	if len(rs) == 0 {
-		s.Valid = checkers.Unknown
-		s.Warnings = append(s.Warnings, "no checker ran, so nothing was proven")
+	s.Valid = checkers.MergeResults(rs)
+	if s.Valid == checkers.Unknown && !slices.ContainsFunc(rs, checkers.Result.Applies) {
+		s.Warnings = append(s.Warnings, "no checker applied to this history, so nothing was proven")
 	}
 	m := checkers.Classify(rs)
 	s.Models = &m

@@ -15,11 +15,14 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-// The EDN codec speaks the subset of EDN that Jepsen histories use: one map
-// per op with keyword keys, and values that are nil, booleans, numbers,
-// strings, keywords, vectors, lists and maps. Sets, tagged literals,
-// characters and symbols other than nil/true/false are refused with an
-// error rather than guessed at.
+// The EDN codec reads what Jepsen, Knossos and Elle write: a sequence or a
+// vector of op maps (or of #jepsen.history.Op{...} records) with keyword
+// keys. Values that are nil, booleans, numbers, strings, keywords, vectors,
+// lists and maps keep their meaning. Everything else EDN allows (sets,
+// tagged literals such as #object[...] or #error {...}, symbols such as
+// Java class names, characters, ratios) is kept as its EDN text, an opaque
+// string: a history's :error or :exception may hold anything, and none of
+// it may stop a history from being read.
 
 // WriteEDN writes h as Jepsen EDN, one op map per line:
 //
@@ -207,9 +210,22 @@ func appendEDNString(b []byte, s string) []byte {
 
 // ReadEDN reads a history of op maps: either a sequence of maps (as WriteEDN
 // and Jepsen's history.edn write it) or one vector of them. Keys other than
-// the op fields are ignored, since Jepsen adds its own. An op without :index
-// gets its position.
-func ReadEDN(r io.Reader) (history.History, error) {
+// the op fields are ignored, since Jepsen adds its own. The ops are put in
+// faultline's order and numbering (see normalizeOrder), and the warnings say
+// what that changed.
+func ReadEDN(r io.Reader) (history.History, []string, error) {
+	h, err := readEDN(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings, err := normalizeOrder(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, warnings, nil
+}
+
+func readEDN(r io.Reader) (history.History, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading EDN history: %w", err)
@@ -242,6 +258,13 @@ func ReadEDN(r io.Reader) (history.History, error) {
 		if p.pos >= len(p.data) {
 			return h, nil
 		}
+		if p.data[p.pos] == '#' && p.pos+1 < len(p.data) && p.data[p.pos+1] == '_' {
+			p.pos += 2
+			if _, err := p.value(0); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		line := p.line
 		v, err := p.value(0)
 		if err != nil {
@@ -256,12 +279,20 @@ func ReadEDN(r io.Reader) (history.History, error) {
 }
 
 // ednToOp converts one parsed op map; pos is its position in the history.
+// An op record (#jepsen.history.Op{...}) is read as its map. :index and
+// :time may be missing (Knossos and elle-cli histories have neither): the
+// op then carries noIndex or noTime, and normalizeOrder numbers it and
+// takes file order as real-time order. An op with no :f whose value is a
+// transaction is a transaction, as in Elle's histories.
 func ednToOp(v any, pos int) (history.Op, error) {
+	if t, ok := v.(ednTagged); ok {
+		v = t.val
+	}
 	m, ok := v.(ednMap)
 	if !ok {
 		return history.Op{}, fmt.Errorf("op is %s, want a map", ednKind(v))
 	}
-	op := history.Op{Index: pos}
+	op := history.Op{Index: noIndex, Time: noTime}
 	seen := map[string]bool{}
 	for _, kv := range m {
 		k, ok := kv.key.(ednKeyword)
@@ -284,6 +315,9 @@ func ednToOp(v any, pos int) (history.Op, error) {
 			op.Index = int(n)
 		case "time":
 			op.Time, err = ednInt(kv.val, name)
+			if err == nil && op.Time < 0 {
+				err = fmt.Errorf(":time %d is negative (times count from the test's start)", op.Time)
+			}
 		case "process":
 			switch p := kv.val.(type) {
 			case ednKeyword:
@@ -316,6 +350,10 @@ func ednToOp(v any, pos int) (history.Op, error) {
 			op.Node = ednLoose(kv.val)
 		case "error":
 			op.Error = ednLoose(kv.val)
+		case "exception":
+			if op.Error == "" {
+				op.Error = ednLoose(kv.val)
+			}
 		case "value":
 			op.Value, err = ednCanonical(kv.val)
 		}
@@ -323,10 +361,17 @@ func ednToOp(v any, pos int) (history.Op, error) {
 			return history.Op{}, err
 		}
 	}
-	for _, req := range []string{"time", "process", "type", "f"} {
-		if !seen[req] {
-			return history.Op{}, fmt.Errorf("missing :%s", req)
+	if !seen["process"] {
+		return history.Op{}, errors.New("missing :process (faultline pairs each invocation with its completion by process, so every op needs one)")
+	}
+	if !seen["type"] {
+		return history.Op{}, errors.New("missing :type (:invoke, :ok, :fail or :info)")
+	}
+	if !seen["f"] {
+		if !looksLikeTxn(op.Value) {
+			return history.Op{}, errors.New("missing :f (only a transaction, a value of [f key value] micro-ops, may leave it out)")
 		}
+		op.F = history.TxnF
 	}
 	if op.F == history.TxnF {
 		if err := txnValue(&op); err != nil {
@@ -402,21 +447,33 @@ func ednCanonical(v any) (any, error) {
 			out[k] = c
 		}
 		return out, nil
+	case ednOpaque:
+		return string(x), nil
+	case ednTagged:
+		return x.text, nil
 	}
 	return nil, fmt.Errorf("unsupported value %s", ednKind(v))
 }
 
 // Parsed EDN forms. Vectors and lists are both ednSeq: our histories do
-// not tell them apart.
+// not tell them apart. ednOpaque is a form kept as its EDN text; ednTagged
+// is a tagged literal, whose value an op record (#jepsen.history.Op{...})
+// needs and whose text every other use keeps.
 type (
 	ednKeyword string
 	ednSeq     struct{ items []any }
 	ednMap     []ednPair
 	ednPair    struct{ key, val any }
+	ednOpaque  string
+	ednTagged  struct {
+		tag  string
+		val  any
+		text string
+	}
 )
 
 func ednKind(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "nil"
 	case bool:
@@ -433,6 +490,10 @@ func ednKind(v any) string {
 		return "a vector"
 	case ednMap:
 		return "a map"
+	case ednOpaque:
+		return "the form " + string(x)
+	case ednTagged:
+		return "the tagged form " + x.text
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -454,6 +515,10 @@ func ednText(v any) string {
 			parts[i] = ednText(kv.key) + " " + ednText(kv.val)
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case ednOpaque:
+		return string(x)
+	case ednTagged:
+		return x.text
 	}
 	return string(appendEDNValue(nil, v))
 }
@@ -533,15 +598,29 @@ func (p *ednParser) value(depth int) (any, error) {
 	case c == '{':
 		return p.mapping(depth)
 	case c == '#':
-		return nil, p.errorf("tagged literals and sets (#...) are not supported in histories")
+		return p.dispatch(depth)
+	case c == '^': // metadata: read and drop it, keep the form it annotates
+		p.pos++
+		if _, err := p.value(depth + 1); err != nil {
+			return nil, err
+		}
+		return p.value(depth)
 	case c == '\\':
-		return nil, p.errorf("character literals are not supported in histories")
+		start := p.pos
+		p.pos++
+		if p.pos < len(p.data) {
+			p.pos++ // the character itself, even a delimiter
+		}
+		p.token() // named characters: \newline, \u00e9
+		return opaque(p.data[start:p.pos]), nil
 	case c == ')' || c == ']' || c == '}':
 		return nil, p.errorf("unexpected %q", c)
 	case c >= '0' && c <= '9', (c == '-' || c == '+') && p.pos+1 < len(p.data) && p.data[p.pos+1] >= '0' && p.data[p.pos+1] <= '9':
 		return p.number()
 	}
 	switch tok := p.token(); tok {
+	case "":
+		return nil, p.errorf("unexpected %q", p.data[p.pos])
 	case "nil":
 		return nil, nil
 	case "true":
@@ -549,13 +628,75 @@ func (p *ednParser) value(depth int) (any, error) {
 	case "false":
 		return false, nil
 	default:
-		return nil, p.errorf("unexpected symbol %q", tok)
+		return opaque([]byte(tok)), nil // a symbol, such as a Java class name
 	}
 }
 
+// opaque keeps a form as its text, which must be valid UTF-8 to be written
+// back as a string.
+func opaque(b []byte) ednOpaque {
+	return ednOpaque(strings.ToValidUTF8(string(b), "\uFFFD"))
+}
+
+// dispatch reads the forms that start with '#': sets, discarded forms,
+// tagged literals and records, regular expressions, symbolic values and
+// namespaced maps.
+func (p *ednParser) dispatch(depth int) (any, error) {
+	start := p.pos
+	p.pos++
+	if p.pos >= len(p.data) {
+		return nil, p.errorf("a lone '#' at the end of input")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '_': // #_form: the reader discards the next form
+		p.pos++
+		if _, err := p.value(depth + 1); err != nil {
+			return nil, err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.errorf("#_ discards the last form of the input, so no value is left")
+		}
+		return p.value(depth)
+	case c == '{': // a set
+		if _, err := p.seq('}', depth); err != nil {
+			return nil, err
+		}
+	case c == '"': // a regular expression
+		if _, err := p.str(); err != nil {
+			return nil, err
+		}
+	case c == '#': // ##Inf, ##NaN
+		p.pos++
+		p.token()
+	case c == ':': // #:ns{...}, a namespaced map: its keys lose the namespace
+		p.pos++
+		p.token()
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+			return nil, p.errorf("a namespaced map (#:ns) must be followed by a map")
+		}
+		return p.mapping(depth)
+	default: // #tag form, and records such as #jepsen.history.Op{...}
+		tag := p.token()
+		if tag == "" {
+			return nil, p.errorf("'#' must be followed by a tag, '{', '_', '\"' or ':'")
+		}
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		return ednTagged{tag: tag, val: v, text: string(opaque(p.data[start:p.pos]))}, nil
+	}
+	return opaque(p.data[start:p.pos]), nil
+}
+
 func (p *ednParser) number() (any, error) {
-	tok := p.token()
+	raw := p.token()
+	tok := raw
 	switch {
+	case strings.Contains(tok, "/"): // a ratio
+		return opaque([]byte(raw)), nil
 	case strings.HasSuffix(tok, "N"):
 		tok = strings.TrimSuffix(tok, "N")
 	case strings.HasSuffix(tok, "M"):
@@ -564,19 +705,26 @@ func (p *ednParser) number() (any, error) {
 			tok += ".0"
 		}
 	}
-	if !strings.ContainsAny(tok, ".eE") {
-		n, err := strconv.ParseInt(tok, 10, 64)
+	if !strings.ContainsAny(tok, ".eE") || strings.ContainsAny(tok, "xX") {
+		// Base 0 reads 0x1F and Clojure's octal 017 as Clojure does.
+		n, err := strconv.ParseInt(tok, 0, 64)
 		if err != nil {
-			return nil, p.errorf("bad integer %q (integers must fit in 64 bits)", tok)
+			if errors.Is(err, strconv.ErrRange) {
+				return opaque([]byte(raw)), nil // a big integer: kept as its text
+			}
+			return nil, p.errorf("bad integer %q", raw)
 		}
 		return n, nil
 	}
-	if strings.ContainsAny(tok, "xXpP_") {
-		return nil, p.errorf("bad number %q", tok)
+	if strings.ContainsAny(tok, "pP_") {
+		return nil, p.errorf("bad number %q", raw)
 	}
 	f, err := strconv.ParseFloat(tok, 64)
 	if err != nil {
-		return nil, p.errorf("bad number %q", tok)
+		if errors.Is(err, strconv.ErrRange) {
+			return opaque([]byte(raw)), nil
+		}
+		return nil, p.errorf("bad number %q", raw)
 	}
 	return f, nil
 }

@@ -42,7 +42,7 @@ func TestJSONLToEDNToJSONL(t *testing.T) {
 	if err := WriteEDN(&edn, h); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadEDN(&edn)
+	back, _, err := ReadEDN(&edn)
 	if err != nil {
 		t.Fatalf("reading our own EDN: %v", err)
 	}
@@ -62,12 +62,7 @@ func TestReadEDNJepsenStyle(t *testing.T) {
  {:type :info, :f :write, :value 3, :process 0, :time 20, :error [:timeout 5000]}
  {:type :invoke, :f :start, :value nil, :process :nemesis, :time 30}
  {:type :info, :f :start, :value {:n1 #_ignored-not-supported (:n2 :n3)}, :process :nemesis, :time 40}]`
-	_, err := ReadEDN(strings.NewReader(in))
-	if err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Fatalf("#_ must be refused plainly, got %v", err)
-	}
-	in = strings.Replace(in, "#_ignored-not-supported ", "", 1)
-	h, err := ReadEDN(strings.NewReader(in))
+	h, _, err := ReadEDN(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,27 +82,28 @@ func TestReadEDNErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{`{:index 1, :time 2, :process 0, :type :begin, :f :read}`, ":type :begin"},
 		{`{:index 1, :time 2, :process 0, :type :ok}`, "missing :f"},
-		{`{:index 1, :process 0, :type :ok, :f :read}`, "missing :time"},
+		{`{:index 1, :time 2, :type :ok, :f :read}`, "missing :process"},
+		{`{:index 1, :time 2, :process 0, :type :ok, :value 3}`, "missing :f"},
+		{`{:index 1, :time -2, :process 0, :type :ok, :f :read}`, "negative"},
+		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value 0x1G}`, "bad integer"},
+		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value #}`, "'#'"},
 		{`{:index 1, :time 2, :process -1, :type :ok, :f :read}`, "out of range"},
 		{`{:index 1, :time 2, :process :client, :type :ok, :f :read}`, ":process :client"},
 		{`{:index 1, :time "2", :process 0, :type :ok, :f :read}`, "want an integer"},
 		{`{:index 1, :time 2, :time 3, :process 0, :type :ok, :f :read}`, "duplicate key :time"},
-		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value #{1}}`, "not supported"},
-		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value 99999999999999999999}`, "64 bits"},
 		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value "open`, "unterminated string"},
-		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value foo}`, `unexpected symbol "foo"`},
 		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value}`, "key without a value"},
 		{`[1 2]`, "want a map"},
 		{`{:index 1, :time 2, :process 0, :type :ok, :f :read, :value {:a 1, "a" 2}}`, "appears twice"},
 	}
 	for _, c := range cases {
-		_, err := ReadEDN(strings.NewReader(good + "\n" + c.in))
+		_, _, err := ReadEDN(strings.NewReader(good + "\n" + c.in))
 		if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one naming line 3 and saying %q", c.in, err, c.want)
 		}
 	}
 	deep := strings.Repeat("[", 10000)
-	if _, err := ReadEDN(strings.NewReader(deep)); err == nil || !strings.Contains(err.Error(), "nested deeper") {
+	if _, _, err := ReadEDN(strings.NewReader(deep)); err == nil || !strings.Contains(err.Error(), "nested deeper") {
 		t.Errorf("deep nesting: %v", err)
 	}
 }
@@ -122,7 +118,7 @@ func TestEDNStringsAndNames(t *testing.T) {
 		if err := WriteEDN(&buf, history.History{op}); err != nil {
 			t.Fatal(err)
 		}
-		h, err := ReadEDN(&buf)
+		h, _, err := ReadEDN(&buf)
 		if err != nil {
 			t.Fatalf("%q: %v", s, err)
 		}
@@ -131,7 +127,7 @@ func TestEDNStringsAndNames(t *testing.T) {
 		}
 	}
 	// \u escapes, including a surrogate pair, as other EDN writers emit.
-	h, err := ReadEDN(strings.NewReader(`{:time 0, :process 0, :type :ok, :f :x, :value "\u00e9\ud83d\ude00\ud800"}`))
+	h, _, err := ReadEDN(strings.NewReader(`{:time 0, :process 0, :type :ok, :f :x, :value "\u00e9\ud83d\ude00\ud800"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +147,7 @@ func FuzzReadEDN(f *testing.F) {
 	// Found by fuzzing: a keyword with invalid UTF-8 read back differently.
 	f.Add([]byte("{:time 0, :process :nemesis, :type :info, :f \"0\", :value {\"0\" [:\xff]}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, err := ReadEDN(bytes.NewReader(data))
+		h, _, err := ReadEDN(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
@@ -159,7 +155,7 @@ func FuzzReadEDN(f *testing.F) {
 		if err := WriteEDN(&out, h); err != nil {
 			t.Fatalf("an op that was read cannot be written: %v", err)
 		}
-		again, err := ReadEDN(bytes.NewReader(out.Bytes()))
+		again, _, err := ReadEDN(bytes.NewReader(out.Bytes()))
 		if err != nil {
 			t.Fatalf("reading back what was written: %v\n%s", err, out.Bytes())
 		}

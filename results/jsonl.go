@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/faultline/faultline/harness/history"
@@ -97,38 +98,27 @@ func checkValue(v any) error {
 	return fmt.Errorf("value of type %T is not canonical (normalize it with history.Normalize)", v)
 }
 
-// jsonlOp mirrors history.Op with pointers for the required fields, so that
-// a missing field is told apart from a zero one.
-type jsonlOp struct {
-	Index   *int             `json:"index"`
-	Time    *int64           `json:"time"`
-	Process *history.Process `json:"process"`
-	Type    *history.Type    `json:"type"`
-	F       *string          `json:"f"`
-	Key     string           `json:"key"`
-	Value   json.RawMessage  `json:"value"`
-	Node    string           `json:"node"`
-	Error   string           `json:"error"`
-}
-
-// txnValue turns the value of a transaction op into a history.Txn.
-func txnValue(op *history.Op) error {
-	t, err := history.ToTxn(op.Value)
-	if err != nil {
-		return fmt.Errorf("op %d: %w", op.Index, err)
-	}
-	op.Value = t
-	return nil
-}
-
 // errTruncated marks a line that ends before its JSON does.
 var errTruncated = errors.New("truncated JSON")
 
-// ReadJSONL reads a history written by JSONLWriter. A malformed line is an
-// error naming the line. A final line that is cut short (no newline and not
-// parseable, as a killed recorder leaves it) is dropped with a warning, and
-// the complete lines before it are returned.
+// ReadJSONL reads a history written by JSONLWriter, or JSON lines written
+// by another tool (see parseJSONLLine). A malformed line is an error naming
+// the line. A final line that is cut short (no newline and not parseable,
+// as a killed recorder leaves it) is dropped with a warning, and the
+// complete lines before it are returned.
 func ReadJSONL(r io.Reader) (history.History, []string, error) {
+	h, warnings, err := readJSONL(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	order, err := normalizeOrder(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, append(warnings, order...), nil
+}
+
+func readJSONL(r io.Reader) (history.History, []string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
 	sc.Split(scanLinesKeepNewline)
@@ -200,10 +190,14 @@ func scanLinesKeepNewline(data []byte, atEOF bool) (int, []byte, error) {
 	return 0, nil, nil
 }
 
+// parseJSONLLine reads one op with encoding/json: every line the fast path
+// leaves, and every op of a JSON array. It is lenient in what other tools
+// write (elle-cli, Knossos' JSON): fields it does not know are ignored,
+// :index and :time may be missing (normalizeOrder then numbers ops and takes
+// file order as real-time order), and a transaction may leave out f.
 func parseJSONLLine(line []byte) (history.Op, error) {
-	var raw jsonlOp
+	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return history.Op{}, fmt.Errorf("%w: %v", errTruncated, err)
@@ -213,43 +207,124 @@ func parseJSONLLine(line []byte) (history.Op, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return history.Op{}, errors.New("bad JSON: text after the object (one op per line)")
 	}
-	var missing string
-	switch {
-	case raw.Index == nil:
-		missing = "index"
-	case raw.Time == nil:
-		missing = "time"
-	case raw.Process == nil:
-		missing = "process"
-	case raw.Type == nil:
-		missing = "type"
-	case raw.F == nil:
-		missing = "f"
+	return jsonToOp(raw)
+}
+
+// jsonToOp converts one decoded JSON op.
+func jsonToOp(raw map[string]json.RawMessage) (history.Op, error) {
+	op := history.Op{Index: noIndex, Time: noTime}
+	present := func(name string) bool {
+		v, ok := raw[name]
+		return ok && string(v) != "null"
 	}
-	if missing != "" {
-		return history.Op{}, fmt.Errorf("missing %q", missing)
+	if present("index") {
+		if err := json.Unmarshal(raw["index"], &op.Index); err != nil || op.Index < 0 {
+			return op, fmt.Errorf("index %s is not a non-negative integer", raw["index"])
+		}
 	}
-	if !raw.Type.Valid() {
-		return history.Op{}, fmt.Errorf("unknown type %q (want invoke, ok, fail or info)", *raw.Type)
+	if present("time") {
+		if err := json.Unmarshal(raw["time"], &op.Time); err != nil || op.Time < 0 {
+			return op, fmt.Errorf("time %s is not a non-negative integer (ns since the test started)", raw["time"])
+		}
 	}
-	if *raw.F == "" {
-		return history.Op{}, errors.New("f is empty")
+	if !present("process") {
+		return op, errors.New(`missing "process"`)
 	}
-	v, err := decodeJSONValue(raw.Value)
+	p := raw["process"]
+	if string(p) == `":nemesis"` {
+		p = json.RawMessage(`"nemesis"`)
+	}
+	if err := op.Process.UnmarshalJSON(p); err != nil {
+		return op, err
+	}
+	if !present("type") {
+		return op, errors.New(`missing "type"`)
+	}
+	typ, err := jsonName(raw["type"], "type")
 	if err != nil {
-		return history.Op{}, fmt.Errorf("value: %w", err)
+		return op, err
 	}
-	return history.Op{
-		Index:   *raw.Index,
-		Time:    *raw.Time,
-		Process: *raw.Process,
-		Type:    *raw.Type,
-		F:       *raw.F,
-		Key:     raw.Key,
-		Value:   v,
-		Node:    raw.Node,
-		Error:   raw.Error,
-	}, nil
+	op.Type = history.Type(typ)
+	if !op.Type.Valid() {
+		return op, fmt.Errorf("unknown type %q (want invoke, ok, fail or info)", typ)
+	}
+	if op.Value, err = decodeJSONValue(raw["value"]); err != nil {
+		return op, fmt.Errorf("value: %w", err)
+	}
+	switch {
+	case present("f"):
+		if op.F, err = jsonName(raw["f"], "f"); err != nil {
+			return op, err
+		}
+		if op.F == "" {
+			return op, errors.New("f is empty")
+		}
+	case looksLikeTxn(op.Value):
+		op.F = history.TxnF
+	default:
+		return op, errors.New(`missing "f" (only a transaction, a value of [f key value] micro-ops, may leave it out)`)
+	}
+	for name, dst := range map[string]*string{"key": &op.Key, "node": &op.Node, "error": &op.Error} {
+		if present(name) {
+			*dst = jsonLoose(raw[name])
+		}
+	}
+	if op.Error == "" && present("exception") {
+		op.Error = jsonLoose(raw["exception"])
+	}
+	return op, nil
+}
+
+// jsonName reads type or f: a string, with the leading colon a keyword
+// printed by a Clojure tool may keep.
+func jsonName(raw json.RawMessage, field string) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%s %s is not a string", field, raw)
+	}
+	return strings.TrimPrefix(s, ":"), nil
+}
+
+// jsonLoose turns a key, node or error into our string field: a string as
+// it is, anything else (a number, an exception object) as its JSON text.
+func jsonLoose(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// ReadJSON reads a history written as one JSON array of ops, as elle-cli
+// and Knossos export them. Ops are numbered and ordered as ReadJSONL does.
+func ReadJSON(r io.Reader) (history.History, []string, error) {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return nil, nil, fmt.Errorf("a JSON history must be an array of ops: %v", err)
+	}
+	var h history.History
+	for dec.More() {
+		var raw map[string]json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, fmt.Errorf("JSON history, op %d: %w", len(h), err)
+		}
+		op, err := jsonToOp(raw)
+		if err == nil && op.F == history.TxnF {
+			err = txnValue(&op)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("JSON history, op %d: %w", len(h), err)
+		}
+		h = append(h, op)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fmt.Errorf("JSON history after op %d: %w", len(h), err)
+	}
+	warnings, err := normalizeOrder(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, warnings, nil
 }
 
 // decodeJSONValue turns a raw JSON value into canonical form. Plain
@@ -543,13 +618,13 @@ func parseJSONLFast(line []byte, in interner) (op history.Op, ok bool) {
 		case "index":
 			bit = hasIndex
 			n, ok := s.int()
-			if !ok || n < math.MinInt || n > math.MaxInt {
+			if !ok || n < 0 || n > math.MaxInt32 {
 				return op, false
 			}
 			op.Index = int(n)
 		case "time":
 			bit = hasTime
-			if op.Time, ok = s.int(); !ok {
+			if op.Time, ok = s.int(); !ok || op.Time < 0 {
 				return op, false
 			}
 		case "process":

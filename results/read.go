@@ -20,6 +20,7 @@ const (
 	FormatJSONL     HistoryFormat = "jsonl"
 	FormatEDN       HistoryFormat = "edn"
 	FormatJepsenLog HistoryFormat = "jepsen-log"
+	FormatJSON      HistoryFormat = "json" // one JSON array of ops, as elle-cli writes
 )
 
 // sniffBytes is how much of a file DetectFormat looks at.
@@ -48,7 +49,15 @@ func DetectFormat(head []byte) (HistoryFormat, error) {
 			return FormatJSONL, nil
 		}
 		return FormatEDN, nil
-	case '[', '(':
+	case '[':
+		rest := bytes.TrimLeft(s[1:], " \t\r\n")
+		if len(rest) > 0 && rest[0] == '{' {
+			if rest = bytes.TrimLeft(rest[1:], " \t\r\n"); len(rest) > 0 && (rest[0] == '"' || rest[0] == '}') {
+				return FormatJSON, nil
+			}
+		}
+		return FormatEDN, nil
+	case '(', '#':
 		return FormatEDN, nil
 	}
 	if bytes.Contains(head, jepsenMarker) {
@@ -103,13 +112,22 @@ func readHistory(r io.Reader) (history.History, []string, error) {
 	switch format {
 	case FormatJSONL:
 		h, warnings, err = ReadJSONL(br)
+	case FormatJSON:
+		h, warnings, err = ReadJSON(br)
 	case FormatEDN:
-		h, err = ReadEDN(br)
+		h, warnings, err = ReadEDN(br)
 	case FormatJepsenLog:
 		h, err = ReadJepsenLog(br)
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if format == FormatJepsenLog {
+		order, err := normalizeOrder(h)
+		if err != nil {
+			return nil, nil, err
+		}
+		warnings = append(warnings, order...)
 	}
 	if err := h.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("the %s history is not well formed: %w; %s", format, err, validationFix(err))
@@ -122,12 +140,8 @@ func readHistory(r io.Reader) (history.History, []string, error) {
 func validationFix(err error) string {
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "index is"):
-		return "renumber the ops 0, 1, 2, ... in file order (faultline's recorder does; a hand-edited or concatenated history may not)"
 	case strings.Contains(msg, "unknown type"):
 		return "each op's type must be invoke, ok, fail or info"
-	case strings.Contains(msg, "is before the previous"):
-		return "times must come from one monotonic clock and ops must be in time order; sort the file by time and renumber"
 	case strings.Contains(msg, "still open"):
 		return "a process is single-threaded: it must complete an op before invoking the next (give concurrent work its own process)"
 	case strings.Contains(msg, "never invoked"):

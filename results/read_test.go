@@ -95,8 +95,6 @@ func TestReadHistoryValidationSaysHowToFix(t *testing.T) {
 		}
 	}
 	cases := map[string]func(h history.History) history.History{
-		"index is":       func(h history.History) history.History { h[2].Index = 7; return h },
-		"is before":      func(h history.History) history.History { h[2].Time = 0; return h },
 		"still open":     func(h history.History) history.History { h[3].Type = history.Invoke; return h },
 		"never invoked":  func(h history.History) history.History { h[2].Type = history.OK; return h },
 		"does not match": func(h history.History) history.History { h[3].F = "write"; return h },

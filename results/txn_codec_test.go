@@ -41,7 +41,7 @@ func TestTxnRoundTrip(t *testing.T) {
 	if !strings.Contains(e.String(), `[[:append 1 2] [:r "x" nil] [:w 3 4]]`) {
 		t.Fatalf("EDN is not in Elle's shape:\n%s", e.String())
 	}
-	back, err = ReadEDN(&e)
+	back, _, err = ReadEDN(&e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestTxnMalformed(t *testing.T) {
 		`{:index 0 :time 0 :process 0 :type :invoke :f :txn :value [[:r 1]]}`,
 		`{:index 0 :time 0 :process 0 :type :invoke :f :txn :value 7}`,
 	} {
-		if _, err := ReadEDN(strings.NewReader(in)); err == nil {
+		if _, _, err := ReadEDN(strings.NewReader(in)); err == nil {
 			t.Errorf("%s: read without error", in)
 		}
 	}

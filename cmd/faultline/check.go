@@ -5,34 +5,58 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/faultline/faultline/checkers"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
+	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/results"
 )
 
 func newCheckCmd() *cobra.Command {
-	var workload string
+	var model, workload, checkerNames, initial string
 	var timeout time.Duration
 	var write bool
 	cmd := &cobra.Command{
 		Use:   "check <run-dir | history file>",
 		Short: "Re-check a stored history, with no cluster",
-		Long: `check runs the checkers again on a stored history. Given a run directory it
-reads history.jsonl and test.json (for the workload) and prints the verdict,
-which must match the stored results.json; with --write it rewrites
-results.json and the report. Given a file it accepts faultline's JSONL,
-Jepsen's EDN history, or a Jepsen etcd log (as in porcupine's test data); use
---workload for a file that is not a register history.
+		Long: `check runs the checkers on a stored history, with no cluster: a faultline run
+directory, or a history that Jepsen, Knossos, Elle, elle-cli or porcupine
+wrote. It prints the verdict and exits as a run does: 0 valid, 1 a violation,
+2 unknown, 254 input it cannot check.
 
-A history cut short (a killed harness) is checked up to its last complete
-line, with a warning.`,
+Formats, told apart by their first bytes:
+  faultline JSON Lines (history.jsonl)     a run directory, or the file
+  Jepsen / Knossos / Elle EDN              a sequence or vector of op maps, or
+                                           #jepsen.history.Op records
+  elle-cli / Knossos JSON                  one array of ops, or JSON lines
+  Jepsen logs                              "jepsen.util - 3 :invoke :cas [3 0]"
+                                           lines, as porcupine's test data
+Ops may lack :index and :time (file order is then real-time order, as
+Knossos takes it); times out of order and Jepsen's two :info nemesis entries
+are read as Jepsen means them; errors and exceptions may hold any EDN.
+
+Models (--model; found from the ops when not given, or from a run's
+test.json):
+  register (or cas-register)   read, write, cas on single values per key
+  list-append                  append to a list per key, read the whole list
+` + modelHelpExtra() + `A history of a model faultline has no checker for (mutex, set, counter,
+multi-register, queue, ...) is refused by name with exit 254, never passed.
+
+Checkers that cannot apply to a history (convergence without a final phase,
+availability without faults) say so and do not make the verdict unknown.
+Given a run directory, the verdict is compared with the stored results.json;
+--write rewrites results.json and the report.`,
 		Example: `  faultline check store/latest
   faultline check ~/go/pkg/mod/github.com/anishathalye/porcupine@v1.3.1/test_data/jepsen/etcd_002.log
-  faultline check --workload list-append history.jsonl`,
+  faultline check --model cas-register --initial-value 0 knossos-history.edn
+  faultline check --model list-append --checkers list-append,session history.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
@@ -40,14 +64,17 @@ line, with a warning.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			dir, histPath, spec := "", path, harness.Spec{Workload: workload}
+			if model == "" {
+				model = workload
+			}
+			dir, histPath, spec := "", path, harness.Spec{}
 			if fi.IsDir() {
 				dir, histPath = path, filepath.Join(path, results.HistoryFile)
 				if err := readSpec(filepath.Join(dir, results.SpecFile), &spec); err != nil {
 					return usageErr("%v", err)
 				}
-				if cmd.Flags().Changed("workload") {
-					spec.Workload = workload
+				if model == "" {
+					model = spec.Workload
 				}
 			}
 			h, warnings, err := results.ReadHistory(histPath)
@@ -57,10 +84,11 @@ line, with a warning.`,
 			for _, w := range warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
-			cs, err := bundle.Checkers(spec.Workload)
+			cs, model, err := checkersFor(h, model, checkerNames, initial)
 			if err != nil {
 				return usageErr("%v", err)
 			}
+			spec.Workload = model
 			artifacts := ""
 			if write {
 				artifacts = dir
@@ -85,10 +113,79 @@ line, with a warning.`,
 			return verdictExit(sum.Valid)
 		},
 	}
-	cmd.Flags().StringVar(&workload, "workload", "register", "the workload that produced the history (for a bare history file)")
-	cmd.Flags().DurationVar(&timeout, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
-	cmd.Flags().BoolVar(&write, "write", false, "rewrite results.json, visualizations and the report in the run directory")
+	fl := cmd.Flags()
+	fl.StringVar(&model, "model", "", "the model the history's ops act on: "+strings.Join(checkers.SupportedModels(), ", ")+" (default: found from the history)")
+	fl.StringVar(&workload, "workload", "", "the same as --model")
+	_ = fl.MarkHidden("workload")
+	fl.StringVar(&checkerNames, "checkers", "", "run only these checkers, comma-separated (default: every one that applies to the model)")
+	fl.StringVar(&initial, "initial-value", "", "register: the value before any write, as Knossos' (cas-register 0) (default: nil)")
+	fl.DurationVar(&timeout, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
+	fl.BoolVar(&write, "write", false, "rewrite results.json, visualizations and the report in the run directory")
 	return cmd
+}
+
+// modelHelpExtra lists the models beyond register and list-append that
+// this build checks.
+func modelHelpExtra() string {
+	var b strings.Builder
+	for _, m := range checkers.SupportedModels() {
+		if m != "register" && m != "list-append" {
+			fmt.Fprintf(&b, "  %s\n", m)
+		}
+	}
+	return b.String()
+}
+
+// checkersFor resolves the model (given, or found from h), checks that h's
+// ops belong to it, and returns its checkers, filtered by names and given
+// the initial value.
+func checkersFor(h history.History, model, names, initial string) ([]checkers.Checker, string, error) {
+	if model == "" {
+		found, err := checkers.DetectModel(h)
+		if err != nil {
+			return nil, "", err
+		}
+		model = found
+	}
+	model = checkers.CanonicalModel(model)
+	if !checkers.Supported(model) {
+		return nil, "", fmt.Errorf("this is a %s history, and faultline has no checker for the %s model yet (it checks: %s); nothing was checked",
+			model, model, strings.Join(checkers.SupportedModels(), ", "))
+	}
+	if err := checkers.CheckModel(h, model); err != nil {
+		return nil, "", fmt.Errorf("the history does not fit the %s model: %w", model, err)
+	}
+	cs, err := bundle.Checkers(model)
+	if err != nil {
+		return nil, "", err
+	}
+	if initial != "" {
+		if model != "register" {
+			return nil, "", fmt.Errorf("--initial-value applies to the register model only, not %s", model)
+		}
+		var v any = initial
+		if n, err := strconv.ParseInt(initial, 10, 64); err == nil {
+			v = n
+		}
+		cs = checkers.WithInitial(cs, v)
+	}
+	if names == "" {
+		return cs, model, nil
+	}
+	var picked []checkers.Checker
+	var known []string
+	for _, c := range cs {
+		known = append(known, c.Name())
+	}
+	for _, n := range strings.Split(names, ",") {
+		n = strings.TrimSpace(n)
+		i := slices.Index(known, n)
+		if i < 0 {
+			return nil, "", fmt.Errorf("--checkers: %q does not apply to %s histories (those that do: %s)", n, model, strings.Join(known, ", "))
+		}
+		picked = append(picked, cs[i])
+	}
+	return picked, model, nil
 }
 
 func readSpec(path string, s *harness.Spec) error {

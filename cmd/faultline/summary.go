@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/faultline/faultline/checkers"
@@ -17,7 +19,11 @@ const maxAnomaliesShown = 3
 func printSummary(w io.Writer, dir string, s results.Summary) {
 	fmt.Fprintf(w, "\n%s\n", verdictLine(s.Valid))
 	for _, r := range s.Results {
-		fmt.Fprintf(w, "  %-14s %-8s %s\n", r.Checker, r.Valid, resultLine(r))
+		verdict := r.Valid.String()
+		if !r.Applies() {
+			verdict = "n/a"
+		}
+		fmt.Fprintf(w, "  %-14s %-8s %s\n", r.Checker, verdict, resultLine(r))
 		for i, a := range r.Anomalies {
 			if i == maxAnomaliesShown {
 				fmt.Fprintf(w, "      … and %d more in results.json\n", len(r.Anomalies)-i)
@@ -65,10 +71,41 @@ func verdictLine(v checkers.Valid) string {
 
 func resultLine(r checkers.Result) string {
 	switch {
+	case !r.Applies():
+		return r.NotApplicable
 	case r.Error != "":
 		return r.Error
 	case len(r.Anomalies) > 0:
-		return fmt.Sprintf("%d anomalies", len(r.Anomalies))
+		return anomalyTotals(r)
 	}
 	return ""
+}
+
+// anomalyTotals gives the real count of each anomaly type: the stored list
+// keeps only a sample of each.
+func anomalyTotals(r checkers.Result) string {
+	counts := map[string]int{}
+	if m, ok := r.Stats["anomaly_counts"].(map[string]any); ok {
+		for typ, n := range m {
+			switch x := n.(type) {
+			case int:
+				counts[typ] = x
+			case float64:
+				counts[typ] = int(x)
+			}
+		}
+	}
+	if len(counts) == 0 {
+		for _, a := range r.Anomalies {
+			counts[a.Type]++
+		}
+	}
+	types := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(types))
+	total := 0
+	for i, typ := range types {
+		parts[i] = fmt.Sprintf("%d %s", counts[typ], typ)
+		total += counts[typ]
+	}
+	return fmt.Sprintf("%d anomalies: %s", total, strings.Join(parts, ", "))
 }
