@@ -211,12 +211,14 @@ func (c *Cluster) probe(ctx context.Context, n *node) error {
 	return c.probeHTTP(ctx, n, path)
 }
 
-// killTree kills a guarded node: every process below its guard, after which
-// the guard, its command gone, exits by itself. The guard's own group gets
-// SIGKILL should it not.
+// killTree kills a guarded node: every process below its guard at once,
+// then the guard's stdin is closed, on which the guard kills whatever is
+// left (a command it had not started yet when the tree was swept, say) and
+// exits. The guard's own group gets SIGKILL should it not.
 func (n *node) killTree() error {
 	pid := n.cmd.Process.Pid
 	err := proctree.Kill(pid)
+	n.guard.Close()
 	select {
 	case <-n.waited:
 	case <-time.After(5 * time.Second):

@@ -87,9 +87,7 @@ func (n *node) kill() error {
 	}
 	defer func() { n.cmd, n.paused = nil, false }()
 	if n.guarded() {
-		err := n.killTree()
-		n.guard.Close()
-		return err
+		return n.killTree()
 	}
 	pid := n.cmd.Process.Pid
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
