@@ -85,7 +85,7 @@ type regSession struct {
 	// The session's latest ok read of a value and ok write, placed or not:
 	// a later read of the initial value breaks monotonic reads or
 	// read-your-writes whichever value they were.
-	readOp, wroteOp int32
+	readOp, wroteOp        int32
 	f, g                   int32 // read-your-writes and writes-follow-reads chain nodes, -1
 	readSinceF, writeSince bool
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -138,18 +137,6 @@ func (c *Cluster) args(n *node) []string {
 		args = append(args, "--opt", k+"="+c.spec.Opts[k])
 	}
 	return args
-}
-
-// freeAddr picks a free loopback port. The port is free when we look; a
-// race with another process is possible, and shows as a node that fails
-// its health check with "address already in use" in its log.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("local runtime: finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // Nodes returns the node ids in order.
