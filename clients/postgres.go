@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS txn_register (k text PRIMARY KEY, v bigint NOT NULL)`
 	pgSchemaLock = 7340033 // an advisory lock id: one client at a time creates the schema
 )
 
+// connectBackoff is how long a client waits after a failed connection
+// before it reports the failure.
+const connectBackoff = 50 * time.Millisecond
+
 var pgIsolation = map[string]pgx.TxIsoLevel{
 	postgres.Serializable:   pgx.Serializable,
 	postgres.RepeatableRead: pgx.RepeatableRead,
@@ -162,8 +166,16 @@ func (c *pgClient) Invoke(ctx context.Context, op history.Op) history.Op {
 	ctx, cancel := context.WithTimeout(ctx, c.o.ClientTimeout)
 	defer cancel()
 	if err := c.connect(ctx, node); err != nil {
-		// Nothing was begun, let alone committed.
+		// Nothing was begun, let alone committed. Pause a moment, so that
+		// an unthrottled run against a killed server does not fill the
+		// history with refused connections.
 		done.Type, done.Error = history.Fail, err.Error()
+		t := time.NewTimer(connectBackoff)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
 		return done
 	}
 	out, err := c.run(ctx, txn)
