@@ -37,16 +37,6 @@ var optionDocs = map[string]string{
 	"client-timeout": "per-operation client timeout (default 2s); past it a write is info and a read fail",
 }
 
-// OptionNames lists the options with one line each, sorted.
-func OptionNames() []string {
-	out := make([]string, 0, len(optionDocs))
-	for k, d := range optionDocs {
-		out = append(out, k+": "+d)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // ErrNoCommand says the target was chosen without its node command.
 var ErrNoCommand = errors.New(`--target exec needs the node's command line: --target-opt command='python3 server.py --id {id} --listen {addr} --peers {peers} --data {data}' (see "Your own system, in any language" in the README)`)
 
