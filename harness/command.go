@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -18,6 +19,8 @@ import (
 // Templates may use these placeholders, expanded per node:
 //
 //	{id}     the node id (n1)
+//	{index}  the node's position among the sorted ids, from 1 (say, to
+//	         make the first node a primary and the others its replicas)
 //	{addr}   host:port the node must listen on
 //	{host}   its host (127.0.0.1 on the local runtime)
 //	{port}   its port
@@ -102,6 +105,7 @@ func (c *NodeCommand) Validate() error {
 // NodeVars are the values of one node's placeholders.
 type NodeVars struct {
 	ID, Addr, Data, Run string
+	Index               int               // position among the sorted node ids, from 1
 	Peers               map[string]string // id -> address of the link to it
 }
 
@@ -110,6 +114,8 @@ func (v NodeVars) lookup(name string) (string, bool) {
 	switch name {
 	case "id":
 		return v.ID, true
+	case "index":
+		return strconv.Itoa(v.Index), true
 	case "addr":
 		return v.Addr, true
 	case "host":
@@ -136,7 +142,7 @@ func (v NodeVars) lookup(name string) (string, bool) {
 }
 
 // placeholders names the known placeholders, for error messages.
-const placeholders = "{id}, {addr}, {host}, {port}, {peers}, {data}, {run}"
+const placeholders = "{id}, {index}, {addr}, {host}, {port}, {peers}, {data}, {run}"
 
 func checkPlaceholders(s string) error {
 	_, err := expand(s, NodeVars{}, nil)

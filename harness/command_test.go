@@ -7,12 +7,12 @@ import (
 	"testing"
 )
 
-var testVars = NodeVars{ID: "n1", Addr: "127.0.0.1:7001", Data: "/tmp/run dir/data/n1", Run: "/tmp/run dir",
+var testVars = NodeVars{ID: "n1", Index: 1, Addr: "127.0.0.1:7001", Data: "/tmp/run dir/data/n1", Run: "/tmp/run dir",
 	Peers: map[string]string{"n3": "127.0.0.1:7303", "n2": "127.0.0.1:7202"}}
 
 func TestExpandPlaceholders(t *testing.T) {
-	got, err := testVars.Expand("{id} {addr} {host}:{port} {peers} {data} {run} {{x}", nil)
-	want := "n1 127.0.0.1:7001 127.0.0.1:7001 n2=127.0.0.1:7202,n3=127.0.0.1:7303 /tmp/run dir/data/n1 /tmp/run dir {x}"
+	got, err := testVars.Expand("{id}#{index} {addr} {host}:{port} {peers} {data} {run} {{x}", nil)
+	want := "n1#1 127.0.0.1:7001 127.0.0.1:7001 n2=127.0.0.1:7202,n3=127.0.0.1:7303 /tmp/run dir/data/n1 /tmp/run dir {x}"
 	if err != nil || got != want {
 		t.Fatalf("Expand = %q, %v\nwant     %q", got, err, want)
 	}

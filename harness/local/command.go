@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,7 +36,7 @@ func (c *Cluster) vars(n *node) harness.NodeVars {
 			peers[p] = c.mesh.Addr(n.id, p)
 		}
 	}
-	return harness.NodeVars{ID: n.id, Addr: n.addr, Data: n.dir, Run: c.spec.Dir, Peers: peers}
+	return harness.NodeVars{ID: n.id, Index: slices.Index(c.order, n.id) + 1, Addr: n.addr, Data: n.dir, Run: c.spec.Dir, Peers: peers}
 }
 
 // runAs returns the user a node command runs as: its User when the harness
