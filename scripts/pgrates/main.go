@@ -30,7 +30,7 @@ import (
 type cell struct {
 	target, workload string
 	nemesis          string
-	anomaly          string   // an anomaly type (or a prefix of one, e.g. G-single) that must be found
+	anomaly          string   // an anomaly type that must be found (see baseAnomaly)
 	ruledOut         []string // models that must be ruled out
 	kept             []string // models that must never be ruled out
 }
@@ -104,7 +104,7 @@ func main() {
 				}
 				out2 = append(out2, r.RuledOut...)
 			}
-			if c.anomaly != "" && slices.ContainsFunc(types, func(t string) bool { return strings.HasPrefix(t, c.anomaly) }) {
+			if c.anomaly != "" && slices.ContainsFunc(types, func(t string) bool { return baseAnomaly(t, c.anomaly) }) {
 				found++
 			}
 			if c.anomaly == "" && len(types) > 0 {
@@ -150,4 +150,11 @@ func main() {
 	if bad > 0 {
 		os.Exit(1)
 	}
+}
+
+// baseAnomaly reports whether anomaly type t is want itself or its
+// item-level form (G-single-item), but not a -process or -realtime
+// variant, which only rules out the session and strict models.
+func baseAnomaly(t, want string) bool {
+	return t == want || t == want+"-item"
 }
