@@ -73,7 +73,8 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 	opsByKey := make(map[string][]porcupine.Operation, len(keys))
 	total, dropped := 0, 0
 	for _, k := range keys {
-		ops, d, err := regOperations(byKey[k], vals)
+		ops, d, err := regOperations(h, byKey[k], vals)
+		delete(byKey, k) // the key's ops replace its pairs
 		if err != nil {
 			return Result{Valid: Unknown, Error: fmt.Sprintf("key %s: %v; the linearizable checker only understands register histories", quoteKey(k), err)}
 		}
@@ -219,8 +220,9 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 }
 
 // registerPairs groups the client pairs by key, in key order, leaving out
-// final reads.
-func registerPairs(h history.History) ([]string, map[string][]history.Pair) {
+// final reads. Pairs are indices into h, so that a history of millions of
+// ops is not copied.
+func registerPairs(h history.History) ([]string, map[string][]history.PairIndex) {
 	finalAt := -1
 	for _, op := range h {
 		if !op.IsClient() && op.F == "final" && op.Type == history.Invoke {
@@ -228,12 +230,13 @@ func registerPairs(h history.History) ([]string, map[string][]history.Pair) {
 			break
 		}
 	}
-	byKey := map[string][]history.Pair{}
-	for _, p := range h.Pairs() {
-		if finalAt >= 0 && p.Invoke.Index > finalAt && p.Invoke.F == "read" {
+	byKey := map[string][]history.PairIndex{}
+	for _, p := range h.PairIndices() {
+		inv := &h[p.Invoke]
+		if finalAt >= 0 && int(p.Invoke) > finalAt && inv.F == "read" {
 			continue
 		}
-		byKey[p.Invoke.Key] = append(byKey[p.Invoke.Key], p)
+		byKey[inv.Key] = append(byKey[inv.Key], p)
 	}
 	keys := make([]string, 0, len(byKey))
 	for k := range byKey {

@@ -160,15 +160,16 @@ func registerModel(init regState, vals *valueTable) porcupine.Model {
 // ops are left out (they had no effect), and so are reads whose outcome is
 // unknown (they constrain nothing), and unobserved indeterminate writes
 // (see unobserved). vals gives values their ids.
-func regOperations(pairs []history.Pair, vals *valueTable) ([]porcupine.Operation, int, error) {
+func regOperations(h history.History, pairs []history.PairIndex, vals *valueTable) ([]porcupine.Operation, int, error) {
 	ops := make([]porcupine.Operation, 0, len(pairs))
 	dropped := 0
-	skip := unobserved(pairs, vals)
+	skip := unobserved(h, pairs, vals)
 	// The visualization draws one row per ClientId at ClientId's height,
 	// so processes get dense ids in order of appearance; the real process
 	// is in the metadata.
 	lanes := map[history.Process]int{}
-	for i, p := range pairs {
+	for i, pi := range pairs {
+		p := h.Pair(pi)
 		inv, done := p.Invoke, p.Complete
 		if done.Type == history.Fail || (done.Type != history.OK && inv.F == "read") || skip[i] {
 			dropped++
@@ -241,10 +242,11 @@ func regOperations(pairs []history.Pair, vals *valueTable) ([]porcupine.Operatio
 // are kept, since an observation of one cannot be told from the other.
 // The ops left out make most indeterminate writes of a run with
 // partitions disappear, and with them most of porcupine's search space.
-func unobserved(pairs []history.Pair, vals *valueTable) []bool {
+func unobserved(h history.History, pairs []history.PairIndex, vals *valueTable) []bool {
 	written := map[int64]int{}
 	seen := map[int64]bool{}
-	for _, p := range pairs {
+	for _, pi := range pairs {
+		p := h.Pair(pi)
 		if p.Complete.Type == history.Fail {
 			continue
 		}
@@ -267,7 +269,8 @@ func unobserved(pairs []history.Pair, vals *valueTable) []bool {
 		}
 	}
 	skip := make([]bool, len(pairs))
-	for i, p := range pairs {
+	for i, pi := range pairs {
+		p := h.Pair(pi)
 		if p.Complete.Type == history.OK || p.Complete.Type == history.Fail {
 			continue
 		}

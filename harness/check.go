@@ -16,25 +16,41 @@ import (
 // DefaultCheckTimeout bounds each checker when the spec sets no limit.
 const DefaultCheckTimeout = 2 * time.Minute
 
-// Check runs every checker on h in parallel and returns their results in
-// the checkers' order. A checker that panics or overruns its timeout gives
-// Unknown, never a pass. dir receives the checkers' artifacts ("" for none).
+// Check runs every checker on h and returns their results in the checkers'
+// order. A checker that panics or overruns its timeout gives Unknown, never
+// a pass. dir receives the checkers' artifacts ("" for none).
+//
+// Checkers run in parallel, except on histories of a million events or
+// more: each builds its own index of the history, and side by side they
+// would hold several at once, so there they run one after another (each
+// still uses every core it can) and the peak is one index, not the sum.
 func Check(ctx context.Context, cs []checkers.Checker, h history.History, dir string, timeout time.Duration) []checkers.Result {
 	if timeout <= 0 {
 		timeout = DefaultCheckTimeout
 	}
 	out := make([]checkers.Result, len(cs))
+	slots := len(cs)
+	if len(h) >= sequentialFrom {
+		slots = 1
+	}
+	sem := make(chan struct{}, max(slots, 1))
 	var wg sync.WaitGroup
 	for i, c := range cs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			out[i] = checkOne(ctx, c, h, checkers.Options{Dir: dir, Timeout: timeout})
 		}()
 	}
 	wg.Wait()
 	return out
 }
+
+// sequentialFrom is the history length (events) from which Check runs its
+// checkers one at a time.
+const sequentialFrom = 1 << 20
 
 func checkOne(ctx context.Context, c checkers.Checker, h history.History, opts checkers.Options) (res checkers.Result) {
 	began := time.Now()

@@ -175,6 +175,8 @@ type run struct {
 	phaseNow string
 	fault    string
 	maxProc  atomic.Int64
+	invoked  atomic.Int64 // client operations invoked in the main phase
+	endMain  func()       // ends the main phase early (Spec.OpLimit)
 }
 
 func (r *run) phase(format string, args ...any) {
@@ -228,6 +230,7 @@ func (r *run) mainPhase(ctx context.Context) {
 	r.setPhase(fmt.Sprintf("main phase: %d clients for %s", spec.Concurrency, time.Duration(spec.TimeLimit)))
 	mctx, cancel := context.WithTimeout(ctx, time.Duration(spec.TimeLimit))
 	defer cancel()
+	r.endMain = cancel
 	groups := newKeyGroups(spec.Concurrency, spec.Keys, spec.OpsPerKey)
 	r.groups = groups
 	lim := newLimiter(spec.Rate)

@@ -76,20 +76,23 @@ type Test struct {
 // Spec is the serializable description of a test, stored as test.json. With
 // its seed it repeats a run's schedule.
 type Spec struct {
-	Name            string            `json:"name" yaml:"name"`
-	Target          string            `json:"target" yaml:"target"`
-	TargetOpts      map[string]string `json:"target_opts,omitempty" yaml:"target_opts"`
-	Workload        string            `json:"workload" yaml:"workload"`
-	Nodes           int               `json:"nodes" yaml:"nodes"`
-	Concurrency     int               `json:"concurrency" yaml:"concurrency"`
-	Rate            float64           `json:"rate" yaml:"rate"` // total ops/s; 0 is unthrottled
-	TimeLimit       Duration          `json:"time_limit" yaml:"time_limit"`
-	Keys            int               `json:"keys" yaml:"keys"`               // keys in use at once
-	OpsPerKey       int               `json:"ops_per_key" yaml:"ops_per_key"` // ops on a key before its group moves on
-	Seed            int64             `json:"seed" yaml:"seed"`
-	Runtime         string            `json:"runtime" yaml:"runtime"`
-	Nemesis         []string          `json:"nemesis,omitempty" yaml:"nemesis"`
-	NemesisInterval Duration          `json:"nemesis_interval,omitempty" yaml:"nemesis_interval"`
+	Name        string            `json:"name" yaml:"name"`
+	Target      string            `json:"target" yaml:"target"`
+	TargetOpts  map[string]string `json:"target_opts,omitempty" yaml:"target_opts"`
+	Workload    string            `json:"workload" yaml:"workload"`
+	Nodes       int               `json:"nodes" yaml:"nodes"`
+	Concurrency int               `json:"concurrency" yaml:"concurrency"`
+	Rate        float64           `json:"rate" yaml:"rate"` // total ops/s; 0 is unthrottled
+	TimeLimit   Duration          `json:"time_limit" yaml:"time_limit"`
+	// OpLimit, when positive, also ends the main phase once this many
+	// client operations were invoked (Jepsen's gen/limit).
+	OpLimit         int      `json:"op_limit,omitempty" yaml:"op_limit"`
+	Keys            int      `json:"keys" yaml:"keys"`               // keys in use at once
+	OpsPerKey       int      `json:"ops_per_key" yaml:"ops_per_key"` // ops on a key before its group moves on
+	Seed            int64    `json:"seed" yaml:"seed"`
+	Runtime         string   `json:"runtime" yaml:"runtime"`
+	Nemesis         []string `json:"nemesis,omitempty" yaml:"nemesis"`
+	NemesisInterval Duration `json:"nemesis_interval,omitempty" yaml:"nemesis_interval"`
 	// PartitionClients places each client beside a node (worker w beside
 	// the w-th node, round robin), so partitions cut clients off too.
 	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`

@@ -35,6 +35,10 @@ func (r *run) worker(ctx, mctx context.Context, w int, groups *keyGroups, lim *l
 			client = c
 			r.noteProcess(proc)
 		}
+		if limit := r.t.Spec.OpLimit; limit > 0 && r.invoked.Add(1) > int64(limit) {
+			r.endMain()
+			return
+		}
 		op := r.t.Workload.Op(rng, groups.next(w))
 		op.Process, op.Type = proc, history.Invoke
 		done := r.invoke(ctx, client, op)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -107,7 +108,21 @@ var errTruncated = errors.New("truncated JSON")
 // as a killed recorder leaves it) is dropped with a warning, and the
 // complete lines before it are returned.
 func ReadJSONL(r io.Reader) (history.History, []string, error) {
-	h, warnings, err := readJSONL(r)
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			br := bufio.NewReaderSize(f, sniffBytes)
+			head, _ := br.Peek(sniffBytes)
+			return readJSONLSized(br, estimateOps(head, fi.Size()))
+		}
+	}
+	return readJSONLSized(r, 0)
+}
+
+// readJSONLSized is ReadJSONL told about how many ops the input holds, when
+// known, so that it can keep them in one array sized up front rather than
+// gather them in chunks and copy them all at the end.
+func readJSONLSized(r io.Reader, ops int64) (history.History, []string, error) {
+	h, warnings, err := readJSONL(r, ops)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,7 +133,7 @@ func ReadJSONL(r io.Reader) (history.History, []string, error) {
 	return h, append(warnings, order...), nil
 }
 
-func readJSONL(r io.Reader) (history.History, []string, error) {
+func readJSONL(r io.Reader, ops int64) (history.History, []string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
 	sc.Split(scanLinesKeepNewline)
@@ -126,6 +141,9 @@ func readJSONL(r io.Reader) (history.History, []string, error) {
 	// slice to a million ops would copy it again at every doubling.
 	var chunks []history.History
 	var cur history.History
+	if ops > 0 {
+		cur = make(history.History, 0, ops+16)
+	}
 	var warnings []string
 	in := interner{}
 	n := 0
@@ -177,6 +195,25 @@ func readJSONL(r io.Reader) (history.History, []string, error) {
 
 // jsonlChunk is how many ops ReadJSONL gathers before starting a new chunk.
 const jsonlChunk = 1 << 16
+
+// minLineBytes is about the shortest line of a faultline history
+// ({"index":0,"time":1,"process":0,"type":"ok","f":"read","value":null}),
+// for an estimate of the ops in a file that never falls short.
+const minLineBytes = 64
+
+// estimateOps guesses how many lines a file of size bytes holds from the
+// lines of its first bytes, a little high so that the guess rarely falls
+// short (then the rest goes in chunks).
+func estimateOps(head []byte, size int64) int64 {
+	lines := int64(bytes.Count(head, []byte{'\n'}))
+	if size <= 0 || lines == 0 {
+		return 0
+	}
+	if int64(len(head)) >= size {
+		return lines + 1
+	}
+	return size*lines/int64(len(head))*11/10 + 64
+}
 
 // scanLinesKeepNewline is bufio.ScanLines without stripping the newline:
 // ReadJSONL needs to know whether the last line was finished.
@@ -571,13 +608,152 @@ func (s *fastScanner) value() (any, bool) {
 	return nil, false
 }
 
+// composite reads an object or an array into canonical form (see
+// history.Normalize) without encoding/json, which would cost a decoder and
+// dozens of allocations for each nemesis op. Anything it does not take
+// (an escape in a string, a number out of range, bad syntax) gives up and
+// leaves the line to parseJSONLLine, which also words the error.
 func (s *fastScanner) composite() (any, bool) {
-	raw, ok := s.skipComposite()
-	if !ok {
+	return s.any(0)
+}
+
+// maxJSONDepth bounds nesting on the fast path; deeper values take the
+// slow one.
+const maxJSONDepth = 64
+
+func (s *fastScanner) any(depth int) (any, bool) {
+	s.space()
+	if s.i >= len(s.b) || depth > maxJSONDepth {
 		return nil, false
 	}
-	v, err := decodeJSONValue(raw)
-	return v, err == nil
+	switch c := s.b[s.i]; {
+	case c == 'n':
+		return nil, s.null()
+	case c == 't':
+		return true, s.word("true")
+	case c == 'f':
+		return false, s.word("false")
+	case c == '"':
+		b, ok := s.str()
+		return string(b), ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == '[':
+		s.i++
+		var out []any
+		ints := true
+		if !s.byte(']') {
+			for {
+				v, ok := s.any(depth + 1)
+				if !ok {
+					return nil, false
+				}
+				_, isInt := v.(int64)
+				ints = ints && isInt
+				out = append(out, v)
+				if s.byte(']') {
+					break
+				}
+				if !s.byte(',') {
+					return nil, false
+				}
+			}
+		}
+		if !ints {
+			return out, true
+		}
+		l := make([]int64, len(out))
+		for i, v := range out {
+			l[i] = v.(int64)
+		}
+		return l, true
+	case c == '{':
+		s.i++
+		m := map[string]any{}
+		if s.byte('}') {
+			return m, true
+		}
+		for {
+			k, ok := s.str()
+			if !ok || !s.byte(':') {
+				return nil, false
+			}
+			v, ok := s.any(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			m[string(k)] = v
+			if s.byte('}') {
+				return m, true
+			}
+			if !s.byte(',') {
+				return nil, false
+			}
+		}
+	}
+	return nil, false
+}
+
+// word reads a literal such as true.
+func (s *fastScanner) word(w string) bool {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(w)) {
+		return false
+	}
+	s.i += len(w)
+	return true
+}
+
+// number reads a JSON number into canonical form: an int64 when integral
+// and in range however it is spelled, else a float64.
+func (s *fastScanner) number() (any, bool) {
+	start := s.i
+	if s.b[s.i] == '-' {
+		s.i++
+	}
+	digits := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	if s.i == digits || (s.b[digits] == '0' && s.i-digits > 1) {
+		return nil, false
+	}
+	integral := true
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		integral = false
+		s.i++
+		frac := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == frac {
+			return nil, false
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		integral = false
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		exp := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == exp {
+			return nil, false
+		}
+	}
+	tok := string(s.b[start:s.i])
+	if integral {
+		if n, err := strconv.ParseInt(tok, 10, 64); err == nil {
+			return n, true
+		}
+	}
+	f, err := strconv.ParseFloat(tok, 64)
+	if err != nil {
+		return nil, false
+	}
+	return canonicalFloat(f), true
 }
 
 // parseJSONLFast parses a simple line, or reports ok false when the line
@@ -658,7 +834,7 @@ func parseJSONLFast(line []byte, in interner) (op history.Op, ok bool) {
 			case "node":
 				bit, op.Node = hasNode, in.get(b)
 			default:
-				bit, op.Error = hasError, string(b)
+				bit, op.Error = hasError, in.get(b)
 			}
 		case "value":
 			bit = hasValue

@@ -90,14 +90,18 @@ func ReadHistory(path string) (history.History, []string, error) {
 		return nil, nil, fmt.Errorf("reading history: %w", err)
 	}
 	defer f.Close()
-	h, warnings, err := readHistory(f)
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	h, warnings, err := readHistory(f, size)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return h, warnings, nil
 }
 
-func readHistory(r io.Reader) (history.History, []string, error) {
+func readHistory(r io.Reader, size int64) (history.History, []string, error) {
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -111,7 +115,7 @@ func readHistory(r io.Reader) (history.History, []string, error) {
 	var warnings []string
 	switch format {
 	case FormatJSONL:
-		h, warnings, err = ReadJSONL(br)
+		h, warnings, err = readJSONLSized(br, estimateOps(head, size))
 	case FormatJSON:
 		h, warnings, err = ReadJSON(br)
 	case FormatEDN:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +78,7 @@ Given a run directory, the verdict is compared with the stored results.json;
 					model = spec.Workload
 				}
 			}
+			limitMemory(histPath)
 			h, warnings, err := results.ReadHistory(histPath)
 			if err != nil {
 				return usageErr("%v", err)
@@ -122,6 +124,23 @@ Given a run directory, the verdict is compared with the stored results.json;
 	fl.DurationVar(&timeout, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.BoolVar(&write, "write", false, "rewrite results.json, visualizations and the report in the run directory")
 	return cmd
+}
+
+// limitMemory gives the collector a soft limit for checking the history at
+// path. Checking holds the history and each checker's index of it at once,
+// several times the file's size in all, and by default the heap may grow to
+// twice what is live before a collection; with the limit the collector works
+// harder instead, so that a million-op history is checked in under 1 GiB.
+// GOMEMLIMIT, when set, wins.
+func limitMemory(path string) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	debug.SetMemoryLimit(max(900<<20, 5*fi.Size()/2))
 }
 
 // modelHelpExtra lists the models beyond register and list-append that
