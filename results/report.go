@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faultline/faultline/checkers"
@@ -28,10 +29,14 @@ var reportJS string
 //go:embed report.css
 var reportCSS string
 
-var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"verdictClass": verdictClass,
-	"join":         strings.Join,
-}).Parse(reportTemplateText))
+// reportTemplate is parsed on first use, not at start-up: most commands
+// (check without --write, node, list) never draw a report.
+var reportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"verdictClass": verdictClass,
+		"join":         strings.Join,
+	}).Parse(reportTemplateText))
+})
 
 // Limits that keep the report readable and bounded in size however many
 // anomalies a checker finds: the full list stays in results.json.
@@ -54,7 +59,7 @@ func WriteReport(w io.Writer, sum Summary, spec json.RawMessage, h history.Histo
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := reportTemplate.ExecuteTemplate(bw, "top", view); err != nil {
+	if err := reportTemplate().ExecuteTemplate(bw, "top", view); err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
 	// The history is streamed outside the template: html/template would
@@ -68,7 +73,7 @@ func WriteReport(w io.Writer, sum Summary, spec json.RawMessage, h history.Histo
 	if _, err := bw.WriteString("</script>\n"); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
-	if err := reportTemplate.ExecuteTemplate(bw, "bottom", view); err != nil {
+	if err := reportTemplate().ExecuteTemplate(bw, "bottom", view); err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
