@@ -118,8 +118,10 @@ func txn(mops ...history.Mop) history.Op {
 	return history.Op{Process: 0, Type: history.Invoke, F: history.TxnF, Value: history.Txn(mops)}
 }
 
-func appendOp(k string, v int64) history.Mop { return history.Mop{F: history.MopAppend, Key: k, Value: v} }
-func readOp(k string) history.Mop          { return history.Mop{F: history.MopRead, Key: k} }
+func appendOp(k string, v int64) history.Mop {
+	return history.Mop{F: history.MopAppend, Key: k, Value: v}
+}
+func readOp(k string) history.Mop { return history.Mop{F: history.MopRead, Key: k} }
 func writeOp(k string, v int64) history.Mop {
 	return history.Mop{F: history.MopWrite, Key: k, Value: v}
 }
