@@ -187,9 +187,11 @@ type checkerView struct {
 
 type anomalyView struct {
 	checkers.Anomaly
-	Links  []opLink
-	Hidden int
-	OpList string // every op index, for highlighting them together
+	Links     []opLink
+	Hidden    int
+	OpList    string        // every op index, for highlighting them together
+	Multiline bool          // an Elle-style "Let: ... Then: ..." explanation
+	CycleSVG  template.HTML // the dependency cycle it explains, drawn
 }
 
 type opLink struct {
@@ -381,6 +383,8 @@ func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerV
 			av.Links = append(av.Links, opLink{idx, title})
 		}
 		av.OpList = strings.Join(all, " ")
+		av.Multiline = strings.Contains(a.Explanation, "\n")
+		av.CycleSVG = cycleSVG(fmt.Sprintf("cyc-%s-%d", r.Checker, i), a.Cycle)
 		cv.Anomalies = append(cv.Anomalies, av)
 	}
 	return cv
@@ -465,6 +469,8 @@ func describeValue(v any, limit int) string {
 		s = x
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case history.Txn:
+		s = x.String() // as Elle prints it: [[:append 1 2] [:r 1 [2]]]
 	case []int64:
 		var b strings.Builder
 		b.WriteByte('[')

@@ -4,7 +4,8 @@
 # (scripts/porcupinecheck). It times N (default 100) `faultline check`
 # processes on a small history (porcupine's test_data/jepsen/etcd_000.log,
 # 85 operations), alternating with porcupinecheck on the same log, then
-# checks porcupine's whole corpus (103 logs) one process per log with each.
+# checks porcupine's whole corpus (103 logs) one process per log with each,
+# and all of it in one process with each.
 # CPU is user + system time from each process's rusage (scripts/cputime).
 # With OLD=<git ref> it also builds and times faultline at that ref, e.g.
 #   OLD=main scripts/startup.sh
@@ -38,3 +39,9 @@ echo
 echo "== porcupine's corpus, one process per log"
 ls "$porc"/test_data/jepsen/etcd_*.log >"$tmp/corpus.args"
 "$tmp/cputime" -n 1 -args-from "$tmp/corpus.args" "${names[@]}" "${cmds[@]}"
+
+echo
+echo "== porcupine's corpus, all 103 logs in one process"
+ls "$porc"/test_data/jepsen/etcd_*.log | tr '\n' ' ' >"$tmp/all.args"
+echo >>"$tmp/all.args"
+"$tmp/cputime" -n 5 -args-from "$tmp/all.args" "${names[@]}" "${cmds[@]}"

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/checkers"
+	// Registers the checkers of txn-list-append and txn-rw-register with
+	// checkers.ForWorkload.
+	_ "github.com/faultline/faultline/checkers/txn"
 	"github.com/faultline/faultline/clients"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/docker"

@@ -65,25 +65,31 @@ var model = porcupine.Model{
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: porcupinecheck etcd_NNN.log")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: porcupinecheck etcd_NNN.log...")
 		os.Exit(254)
 	}
-	ops, err := parse(os.Args[1])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "porcupinecheck:", err)
-		os.Exit(254)
+	code := 0
+	for _, path := range os.Args[1:] {
+		ops, err := parse(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "porcupinecheck:", err)
+			os.Exit(254)
+		}
+		switch porcupine.CheckOperationsTimeout(model, ops, 2*time.Minute) {
+		case porcupine.Ok:
+			fmt.Println(path, "linearizable")
+		case porcupine.Illegal:
+			fmt.Println(path, "not linearizable")
+			code = 1
+		default:
+			fmt.Println(path, "unknown (timed out)")
+			if code == 0 {
+				code = 2
+			}
+		}
 	}
-	switch porcupine.CheckOperationsTimeout(model, ops, 2*time.Minute) {
-	case porcupine.Ok:
-		fmt.Println("linearizable")
-	case porcupine.Illegal:
-		fmt.Println("not linearizable")
-		os.Exit(1)
-	default:
-		fmt.Println("unknown (timed out)")
-		os.Exit(2)
-	}
+	os.Exit(code)
 }
 
 // parse reads the lines `INFO  jepsen.util - PROCESS\t:TYPE\t:F\tVALUE`
