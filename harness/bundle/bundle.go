@@ -104,9 +104,6 @@ func Build(spec harness.Spec) (harness.Test, error) {
 // plus the availability summary, which applies to all.
 func Checkers(workload string) ([]checkers.Checker, error) {
 	cs := checkers.ForWorkload(workload)
-	if cs == nil && clients.IsTxn(workload) {
-		return []checkers.Checker{pendingTxnChecker{}, checkers.Availability{}}, nil
-	}
 	if cs == nil {
 		var names []string
 		for _, w := range clients.Workloads() {

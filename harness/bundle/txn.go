@@ -1,14 +1,11 @@
 package bundle
 
 import (
-	"context"
 	"slices"
 	"strings"
 
-	"github.com/faultline/faultline/checkers"
 	"github.com/faultline/faultline/clients"
 	"github.com/faultline/faultline/harness"
-	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/nemesis"
 )
 
@@ -67,14 +64,4 @@ func withoutClock(target string, kinds []string) ([]string, []string, error) {
 	}
 	note := "nemesis all: clock faults left out, since this target's nodes are an installed command reading the kernel's clock, which faultline does not shift"
 	return out, []string{note}, nil
-}
-
-// pendingTxnChecker stands in until the transactional checker is built in:
-// it decides nothing, so a transactional run is never reported valid.
-type pendingTxnChecker struct{}
-
-func (pendingTxnChecker) Name() string { return "txn" }
-
-func (pendingTxnChecker) Check(context.Context, history.History, checkers.Options) checkers.Result {
-	return checkers.Result{Valid: checkers.Unknown, Error: "no transactional checker is built into this faultline yet; check the history with elle-cli"}
 }
