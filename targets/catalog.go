@@ -23,10 +23,13 @@ type Config struct {
 	// Unreliable lists, per workload, models whose expectation in Expect
 	// does not hold for runs of that workload; see ExpectFor.
 	Unreliable map[string][]string
-	// Nodes, if not 0, is the number of nodes the configuration runs: a
+	// Nodes is the node count a run uses unless told otherwise; 0 leaves
+	// it to the caller.
+	Nodes int
+	// FixedNodes says Nodes is the only count the configuration runs: a
 	// single server, say, which more nodes would turn into independent
 	// databases.
-	Nodes int
+	FixedNodes bool
 }
 
 // ExpectFor returns the expectations for a run of workload: Expect without
@@ -117,21 +120,21 @@ var catalog = []Config{
 		Expect: sessionExpect(false, false),
 	},
 	{
-		Name: "postgres-serializable", System: "postgres", Nodes: 1,
+		Name: "postgres-serializable", System: "postgres", Nodes: 1, FixedNodes: true,
 		Opts:      map[string]string{"isolation": "serializable"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL from the machine's packages, one server, every transaction SERIALIZABLE: no anomaly, serializable not ruled out, under kills and pauses too",
 		Expect:    map[string]bool{txnSerializable: true},
 	},
 	{
-		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1,
+		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1, FixedNodes: true,
 		Opts:      map[string]string{"isolation": "repeatable-read"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL, REPEATABLE READ (snapshot isolation): write skew (G2-item) found, serializable ruled out, snapshot isolation not",
 		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: true},
 	},
 	{
-		Name: "postgres-read-committed", System: "postgres", Nodes: 1,
+		Name: "postgres-read-committed", System: "postgres", Nodes: 1, FixedNodes: true,
 		Opts:      map[string]string{"isolation": "read-committed"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL, READ COMMITTED: read skew (G-single) on txn-list-append and lost updates on txn-rw-register found, snapshot isolation ruled out",
@@ -172,6 +175,7 @@ var converges = map[string]bool{
 }
 
 func init() {
+	catalog = append(catalog, twopcCatalog...)
 	for i := range catalog {
 		if catalog[i].Workloads == nil {
 			catalog[i].Workloads = kvWorkloads
@@ -220,7 +224,8 @@ func Names() []string {
 
 // semanticOpts are the options that decide what a configuration
 // guarantees; the others (timeouts, delays) only tune it.
-var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true}
+var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true,
+	"protocol": true, "decision": true, "heuristic": true}
 
 // Resolve looks up name, applies the user's option overrides on top of its
 // options, and validates the result. The catalogue only vouches for the

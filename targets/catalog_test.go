@@ -138,7 +138,7 @@ func TestPostgresConfigurationsAsDesigned(t *testing.T) {
 		if !ok {
 			t.Fatalf("no %s", name)
 		}
-		if c.Nodes != 1 || c.System != "postgres" || !slices.Equal(c.Workloads, []string{"txn-list-append", "txn-rw-register"}) {
+		if c.Nodes != 1 || !c.FixedNodes || c.System != "postgres" || !slices.Equal(c.Workloads, []string{"txn-list-append", "txn-rw-register"}) {
 			t.Errorf("%s: %+v, want one postgres node running the txn workloads", name, c)
 		}
 		for m, held := range exp {
@@ -154,5 +154,34 @@ func TestPostgresConfigurationsAsDesigned(t *testing.T) {
 	}
 	if cmd, err := NodeCommand("kv", nil); cmd != nil || err != nil {
 		t.Errorf("kv nodes are faultline nodes, got a command %+v, %v", cmd, err)
+	}
+}
+
+func TestTwoPCConfigurationsAndTheirExpectations(t *testing.T) {
+	want := map[string]bool{"2pc": true, "2pc-volatile": false, "2pc-heuristic": false, "3pc": false}
+	for name, atomic := range want {
+		c, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("catalogue lacks %s", name)
+		}
+		if c.System != "twopc" || c.Nodes != 4 || len(c.Workloads) != 1 || c.Workloads[0] != "bank" {
+			t.Fatalf("%s: %+v", name, c)
+		}
+		if got, ok := c.Expect["atomic-commit"]; !ok || got != atomic {
+			t.Fatalf("%s: atomic-commit expected %v (present %v), want %v", name, got, ok, atomic)
+		}
+	}
+	if c, _ := Lookup("2pc"); !c.Expect["bank"] {
+		t.Fatal("2pc must conserve money")
+	}
+	// Changing the protocol voids the expectations; a crash point does not.
+	if c, err := Resolve("2pc", map[string]string{"decision": "volatile"}); err != nil || len(c.Expect) != 0 {
+		t.Fatalf("semantic override kept %v (%v)", c.Expect, err)
+	}
+	if c, err := Resolve("2pc", map[string]string{"crash-after": "first-commit"}); err != nil || !c.Expect["atomic-commit"] {
+		t.Fatalf("a crash point dropped the expectations: %v (%v)", c.Expect, err)
+	}
+	if _, err := Resolve("3pc", map[string]string{"heuristic": "abort"}); err == nil {
+		t.Fatal("3pc with heuristics accepted")
 	}
 }

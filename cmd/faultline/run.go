@@ -16,7 +16,6 @@ import (
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
 	"github.com/faultline/faultline/results"
-	"github.com/faultline/faultline/targets"
 )
 
 type runFlags struct {
@@ -42,6 +41,7 @@ type runFlags struct {
 	txnMin      int
 	txnMax      int
 	keyDist     string
+	workloadOpt []string
 }
 
 func newRunCmd() *cobra.Command {
@@ -91,7 +91,9 @@ on the command line override it.`,
   faultline run --workload list-append --target kv-async-token --seed 42
   faultline run --target kv-async-failover --nemesis partition --partition-clients
   faultline run --target postgres-repeatable-read --workload txn-list-append --concurrency 10
-  faultline run --target exec --target-opt command='python3 server.py --id {id} --listen {addr} --peers {peers} --data {data}'`,
+  faultline run --target exec --target-opt command='python3 server.py --id {id} --listen {addr} --peers {peers} --data {data}'
+  faultline run --target 2pc --workload bank --nemesis kill,partition,pause --nemesis-interval 3s
+  faultline run --target 2pc-volatile --workload bank --nemesis kill --target-opt crash-after=first-commit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := f.spec(cmd)
@@ -106,8 +108,9 @@ on the command line override it.`,
 	fl.StringVar(&f.name, "name", "", "test name, the store folder (default <target>-<workload>)")
 	fl.StringVar(&f.target, "target", "kv", "system under test: a named configuration from 'faultline list'")
 	fl.StringArrayVar(&f.targetOpts, "target-opt", nil, "override one target option, k=v (repeatable), e.g. replication=async")
-	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append, txn-list-append or txn-rw-register")
-	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes (default 5, or the target's own count: 1 for postgres-*)")
+	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append, bank, txn-list-append or txn-rw-register")
+	fl.StringArrayVar(&f.workloadOpt, "workload-opt", nil, "set one workload option, k=v (repeatable), e.g. accounts=8 for bank (see 'faultline list')")
+	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes (default 5, or the target's own count: 1 for postgres-*, 4 for 2pc)")
 	fl.StringVar(&f.concurrency, "concurrency", "2n", "client processes: a number, or Jepsen's 'Kn' form meaning K × nodes")
 	fl.Float64Var(&f.rate, "rate", 200, "total operations per second across all clients (0 = unthrottled)")
 	fl.DurationVar(&f.timeLimit, "time-limit", 20*time.Second, "how long the main phase runs")
@@ -139,7 +142,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout, txn_min, txn_max, key_dist)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout, txn_min, txn_max, key_dist, workload_opts)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -191,13 +194,6 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if set("key-dist") {
 		s.KeyDist = f.keyDist
 	}
-	if !fl.Changed("nodes") && (f.config == "" || s.Nodes == 0) {
-		// A target that runs a fixed number of nodes (one PostgreSQL
-		// server) sets the default.
-		if c, ok := targets.Lookup(s.Target); ok && c.Nodes != 0 {
-			s.Nodes = c.Nodes
-		}
-	}
 	if fl.Changed("target-opt") {
 		if s.TargetOpts == nil {
 			s.TargetOpts = map[string]string{}
@@ -209,6 +205,26 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 			}
 			s.TargetOpts[k] = v
 		}
+	}
+	if fl.Changed("workload-opt") {
+		if s.WorkloadOpts == nil {
+			s.WorkloadOpts = map[string]string{}
+		}
+		for _, kv := range f.workloadOpt {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return s, usageErr("--workload-opt %q: want key=value, e.g. --workload-opt accounts=8", kv)
+			}
+			s.WorkloadOpts[k] = v
+		}
+	}
+	if w := bundle.DefaultWorkload(s.Target); w != "" && (f.config == "" && !fl.Changed("workload") || f.config != "" && s.Workload == "") {
+		// A target with one workload (twopc: bank) needs no --workload.
+		s.Workload = w
+	}
+	if n := bundle.DefaultNodes(s.Target); n > 0 && (f.config == "" && !fl.Changed("nodes") || f.config != "" && s.Nodes == 0) {
+		// The target's own size (twopc: a coordinator and 3 participants).
+		s.Nodes = n
 	}
 	if s.Nodes < 1 {
 		return s, usageErr("--nodes must be at least 1, got %d", s.Nodes)

@@ -9,6 +9,28 @@ import (
 	"github.com/faultline/faultline/nemesis"
 )
 
+// newWorkload makes the spec's workload: a transactional one from the
+// txn fields (filled with their defaults, so test.json records them), any
+// other from its --workload-opt options.
+func newWorkload(spec *harness.Spec) (harness.Workload, error) {
+	if !clients.IsTxn(spec.Workload) {
+		w, err := clients.NewWorkloadOpts(spec.Workload, spec.WorkloadOpts)
+		if err != nil {
+			return nil, specErr("--workload-opt: %v", err)
+		}
+		return w, nil
+	}
+	if len(spec.WorkloadOpts) > 0 {
+		return nil, specErr("--workload-opt: workload %s takes no options; its parameters are --txn-min, --txn-max, --key-dist, --keys and --ops-per-key", spec.Workload)
+	}
+	*spec = withTxnDefaults(*spec)
+	w, err := clients.NewWorkloadWith(spec.Workload, txnOptions(*spec))
+	if err != nil {
+		return nil, specErr("%v", err)
+	}
+	return w, nil
+}
+
 // withTxnDefaults fills the transactional parameters of a txn workload's
 // spec, so that test.json records the values the run used.
 func withTxnDefaults(spec harness.Spec) harness.Spec {
