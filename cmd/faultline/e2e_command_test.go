@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -226,8 +227,14 @@ func TestPostgresIsolationVerdicts(t *testing.T) {
 	} {
 		t.Run(tc.target, func(t *testing.T) {
 			store := testbin.TraversableTempDir(t)
-			out, code := faultline(t, "run", "--store", store, "--target", tc.target, "--workload", "txn-list-append",
-				"--concurrency", "10", "--rate", "0", "--time-limit", "6s", "--nemesis", tc.nemesis, "--nemesis-interval", "1500ms", "--seed", "5")
+			// The anomalies need transactions, not seconds: the run ends
+			// after 1500 of them, or 20 s on a machine too busy for that.
+			spec := filepath.Join(store, "spec.yaml")
+			if err := os.WriteFile(spec, []byte("op_limit: 1500\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, code := faultline(t, "run", "--config", spec, "--store", store, "--target", tc.target, "--workload", "txn-list-append",
+				"--concurrency", "10", "--rate", "0", "--time-limit", "20s", "--nemesis", tc.nemesis, "--nemesis-interval", "1500ms", "--seed", "5")
 			if code >= 254 {
 				t.Fatalf("exit %d:\n%s", code, out)
 			}
