@@ -50,6 +50,15 @@ type Workload interface {
 	Final(key string) history.Op
 }
 
+// KeySpace is implemented by a workload whose operations choose their own
+// keys, such as transactions over several keys: Op ignores the key the
+// key groups hand it, and the final phase reads the keys Keys returns
+// instead of the groups' keys.
+type KeySpace interface {
+	// Keys returns every key an operation may have touched so far.
+	Keys() []string
+}
+
 // Nemesis injects faults. The harness calls Next and Invoke from one
 // goroutine, alternating with the schedule's interval.
 type Nemesis interface {
@@ -70,6 +79,10 @@ type Test struct {
 	Workload Workload
 	Nemesis  Nemesis // nil: no faults
 	Checkers []checkers.Checker
+	// Notes are things the run must tell its reader, such as a fault kind
+	// left out because it cannot reach this target's nodes. The run logs
+	// them when it starts and keeps them in results.json's warnings.
+	Notes []string
 }
 
 // Spec is the serializable description of a test, stored as test.json. With
@@ -104,6 +117,13 @@ type Spec struct {
 	Hosts []string `json:"hosts,omitempty" yaml:"hosts"`
 	// SSH holds the ssh runtime's settings.
 	SSH *SSHSpec `json:"ssh,omitempty" yaml:"ssh"`
+	// The transactional workloads' parameters (Elle's): micro-ops per
+	// transaction, at least and at most, and how keys are drawn (uniform
+	// or exponential). Keys is then the number of keys in use at once and
+	// OpsPerKey the writes a key takes before it is retired.
+	TxnMin  int    `json:"txn_min,omitempty" yaml:"txn_min"`
+	TxnMax  int    `json:"txn_max,omitempty" yaml:"txn_max"`
+	KeyDist string `json:"key_dist,omitempty" yaml:"key_dist"`
 
 	// WorkloadOpts are the workload's parameters (bank: accounts, total,
 	// max-transfer), kept so that a stored run is re-checked against them.
