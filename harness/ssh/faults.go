@@ -26,7 +26,7 @@ func (c *Cluster) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.remote.call(ctx, request{Op: opStart, Args: n.args}); err != nil {
+	if _, err := n.remote.call(ctx, n.startRequest()); err != nil {
 		return err
 	}
 	return c.waitHealthy(ctx, n)
@@ -170,6 +170,9 @@ func (c *Cluster) SetClock(ctx context.Context, id string, f harness.ClockFault)
 	n, err := c.node(id)
 	if err != nil {
 		return err
+	}
+	if c.spec.Command != nil {
+		return fmt.Errorf("node %s: %w", id, harness.ErrNoClock)
 	}
 	body, _ := json.Marshal(f)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+n.addr+"/admin/clock", bytes.NewReader(body))

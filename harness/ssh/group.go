@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/faultline/faultline/harness/proctree"
 )
 
 // group is the node's process group on the host. Only the supervisor's
@@ -17,11 +20,24 @@ type group struct {
 	cmd    *exec.Cmd
 	waited chan struct{} // closed once cmd is reaped
 	paused bool
+	// guard, for a node that is an installed command run by `faultline
+	// guard`, is the pipe whose closing makes the guard kill the node's
+	// whole tree (PostgreSQL's backends leave the process group).
+	guard io.Closer
 }
 
+// guarded reports whether the running node is an installed command under
+// a guard.
+func (g *group) guarded() bool { return g.guard != nil }
+
 // start launches args in a process group of its own, output appended to
-// the log. Pdeathsig kills the node if the supervisor itself is killed.
-func (g *group) start(args []string) error {
+// the log, env added to the supervisor's environment. Pdeathsig kills a
+// bundled node if the supervisor itself is killed. guarded runs args as
+// given, a `faultline guard … -- command` line: the guard gets no death
+// signal, because it must outlive the supervisor long enough to kill the
+// node's tree, which it does when its stdin, a pipe from the supervisor,
+// closes.
+func (g *group) start(args, env []string, guarded bool) error {
 	if g.running() {
 		return nil
 	}
@@ -35,11 +51,19 @@ func (g *group) start(args []string) error {
 	defer logf.Close()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	var pipe io.WriteCloser
+	if guarded {
+		cmd.SysProcAttr.Pdeathsig = 0
+		if pipe, err = cmd.StdinPipe(); err != nil {
+			return fmt.Errorf("start %s: %w", args[0], err)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", args[0], err)
 	}
-	g.cmd, g.paused = cmd, false
+	g.cmd, g.paused, g.guard = cmd, false, pipe
 	g.waited = make(chan struct{})
 	go func(done chan struct{}) {
 		cmd.Wait()
@@ -72,7 +96,14 @@ func (g *group) pid() int {
 func (g *group) kill() error {
 	if !g.running() {
 		g.cmd, g.paused = nil, false
+		if g.guard != nil {
+			g.guard.Close()
+			g.guard = nil
+		}
 		return nil
+	}
+	if g.guarded() {
+		return g.killTree()
 	}
 	if err := syscall.Kill(-g.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("kill the node's process group %d: %w", g.cmd.Process.Pid, err)
@@ -82,7 +113,29 @@ func (g *group) kill() error {
 	return nil
 }
 
-// signal sends SIGSTOP or SIGCONT to the group.
+// killTree kills a guarded node: every process below the guard at once,
+// then the guard's stdin is closed, on which it kills whatever is left and
+// exits; its group gets SIGKILL should it not.
+func (g *group) killTree() error {
+	pid := g.cmd.Process.Pid
+	err := proctree.Kill(pid)
+	g.guard.Close()
+	select {
+	case <-g.waited:
+	case <-time.After(5 * time.Second):
+		err = errors.Join(err, syscall.Kill(-pid, syscall.SIGKILL))
+		<-g.waited
+	}
+	g.cmd, g.paused, g.guard = nil, false, nil
+	if err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill the node's process tree below %d: %w", pid, err)
+	}
+	return nil
+}
+
+// signal sends SIGSTOP or SIGCONT to the group; a guarded node's whole
+// tree is frozen or thawed instead, the guard itself left running so that
+// it can still kill the tree.
 func (g *group) signal(sig syscall.Signal) error {
 	if !g.running() {
 		if sig == syscall.SIGCONT {
@@ -90,6 +143,19 @@ func (g *group) signal(sig syscall.Signal) error {
 			return nil
 		}
 		return errors.New("the node is not running")
+	}
+	if g.guarded() {
+		var err error
+		if sig == syscall.SIGSTOP {
+			err = proctree.Freeze(g.cmd.Process.Pid)
+		} else {
+			err = proctree.Thaw(g.cmd.Process.Pid)
+		}
+		if err != nil {
+			return fmt.Errorf("signal the node's process tree: %w", err)
+		}
+		g.paused = sig == syscall.SIGSTOP
+		return nil
 	}
 	if err := syscall.Kill(-g.cmd.Process.Pid, sig); err != nil {
 		return fmt.Errorf("signal the node's process group: %w", err)

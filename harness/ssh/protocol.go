@@ -22,6 +22,12 @@ const (
 	opRules  = "rules"  // replace the host's fault rules with Rules
 	opStatus = "status" // report the node's pid and state
 	opStop   = "stop"   // tear everything down (Keep: leave the run directory) and exit
+
+	// For nodes that are an installed command (harness.NodeCommand):
+	opWhich = "which" // check that every program in Args exists on the host
+	opOwn   = "own"   // give the data directory to User, who must be able to reach it
+	opSetup = "setup" // run Args to completion under a guard (Env, User), output to the node's log
+	opProbe = "probe" // run the health command Args (Env) once
 )
 
 // request is one line from the harness.
@@ -31,6 +37,13 @@ type request struct {
 	Args  []string            `json:"args,omitempty"`
 	Rules *netfault.HostRules `json:"rules,omitempty"`
 	Keep  bool                `json:"keep,omitempty"`
+	// Env is added to the environment of start, setup and probe.
+	Env []string `json:"env,omitempty"`
+	// Guard (start) runs Args under `faultline guard`, which owns the
+	// node's whole process tree; User (start, setup, own) runs it as that
+	// user.
+	Guard bool   `json:"guard,omitempty"`
+	User  string `json:"user,omitempty"`
 }
 
 // reply is one line from the supervisor. The first line it writes, with
@@ -44,6 +57,7 @@ type reply struct {
 	RelayPort int    `json:"relay_port,omitempty"` // hello: the latency relay's port
 	Dir       string `json:"dir,omitempty"`        // hello: the node's run directory
 	Super     int    `json:"supervisor,omitempty"` // hello: the supervisor's own pid
+	Root      bool   `json:"root,omitempty"`       // hello: the supervisor runs as root
 }
 
 func (r reply) err() error {

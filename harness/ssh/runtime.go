@@ -65,13 +65,14 @@ func (Runtime) Name() string { return "ssh" }
 
 // node is one node and its host.
 type node struct {
-	id     string
-	host   Host
-	ip     string // the host's IPv4 address, as the peers reach it
-	addr   string // ip:port of the node's service
-	remote *remote
-	prep   prepared
-	args   []string
+	id      string
+	host    Host
+	ip      string // the host's IPv4 address, as the peers reach it
+	addr    string // ip:port of the node's service
+	remote  *remote
+	prep    prepared
+	args    []string     // `faultline node …`, for a bundled system
+	command *nodeCommand // the installed command, for one that is not
 }
 
 // Cluster is a running set of nodes on SSH hosts. It implements
@@ -111,6 +112,14 @@ var (
 func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.Cluster, err error) {
 	if len(spec.Nodes) == 0 {
 		return nil, errors.New("ssh runtime: no nodes")
+	}
+	if spec.Command != nil {
+		if err := spec.Command.Validate(); err != nil {
+			return nil, &UsageError{fmt.Errorf("ssh runtime: %w", err)}
+		}
+		if spec.HealthTimeout <= 0 {
+			spec.HealthTimeout = commandHealthTimeout
+		}
 	}
 	if spec.HealthTimeout <= 0 {
 		spec.HealthTimeout = defaultHealthTimeout
@@ -212,7 +221,12 @@ func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness
 	for _, id := range c.order {
 		n := c.nodes[id]
 		g.Go(func() error {
-			if _, err := n.remote.call(gctx, request{Op: opStart, Args: n.args}); err != nil {
+			if c.spec.Command != nil {
+				if err := c.prepareCommand(gctx, n); err != nil {
+					return err
+				}
+			}
+			if _, err := n.remote.call(gctx, n.startRequest()); err != nil {
 				return err
 			}
 			return c.waitHealthy(gctx, n)
@@ -358,17 +372,11 @@ func (c *Cluster) node(id string) (*node, error) {
 func (c *Cluster) waitHealthy(ctx context.Context, n *node) error {
 	ctx, cancel := context.WithTimeout(ctx, c.spec.HealthTimeout)
 	defer cancel()
-	url := "http://" + n.addr + "/health"
 	var last error
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := c.http.Do(req)
+		err := c.probe(ctx, n)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("health answered %s", resp.Status)
+			return nil
 		}
 		last = err
 		rep, serr := n.remote.call(ctx, request{Op: opStatus})
@@ -384,6 +392,23 @@ func (c *Cluster) waitHealthy(ctx context.Context, n *node) error {
 		case <-t.C:
 		}
 	}
+}
+
+// probeHTTP checks once that GET path answers 200.
+func (c *Cluster) probeHTTP(ctx context.Context, n *node, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.addr+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s answered %s", path, resp.Status)
+	}
+	return nil
 }
 
 // fetchLog copies the node's log from its host to LogPath.

@@ -137,7 +137,7 @@ func Supervise(ctx context.Context, cfg SuperviseConfig, in io.Reader, out io.Wr
 			w.Flush()
 		}
 	}
-	send(reply{Port: port, RelayPort: int(relay.Port()), Dir: s.dir, Super: os.Getpid()})
+	send(reply{Port: port, RelayPort: int(relay.Port()), Dir: s.dir, Super: os.Getpid(), Root: os.Geteuid() == 0})
 	return s.serve(ctx, in, send)
 }
 
@@ -206,7 +206,22 @@ func (s *supervisor) handle(req request) reply {
 	switch req.Op {
 	case opRenew, opStatus:
 	case opStart:
-		err = s.node.start(req.Args)
+		args := req.Args
+		if req.Guard {
+			args, err = s.guardArgs(req.User, req.Args)
+			if err != nil {
+				break
+			}
+		}
+		err = s.node.start(args, req.Env, req.Guard)
+	case opWhich:
+		err = which(req.Args)
+	case opOwn:
+		err = giveTo(filepath.Join(s.dir, dataDir), req.User)
+	case opSetup:
+		err = s.setup(req)
+	case opProbe:
+		err = probe(req.Args, req.Env)
 	case opKill:
 		err = s.node.kill()
 	case opPause:
