@@ -61,7 +61,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	var notes []string
 	if command != nil {
 		if spec.Runtime == "docker" {
-			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local", cfg.Name, command.Name)
+			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local (or --runtime ssh, with the command installed on the hosts)", cfg.Name, command.Name)
 		}
 		if spec.Nemesis, notes, err = withoutClock(cfg.Name, spec.Nemesis); err != nil {
 			return harness.Test{}, err
