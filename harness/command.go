@@ -28,6 +28,11 @@ import (
 //	         the link the harness partitions
 //	{data}   the node's data directory, created empty before Setup
 //	{run}    the run directory
+//	{advertise}  with ClusterSpec.SharedPeers, the address every peer
+//	         dials to reach this node (what it announces); else {addr}
+//
+// With ClusterSpec.SharedPeers, {peers} holds the peers' shared
+// addresses, the same on every node.
 type NodeCommand struct {
 	// Name names the command in messages, e.g. "postgres".
 	Name string
@@ -47,6 +52,10 @@ type NodeCommand struct {
 	User string
 	// Health says when a node is up.
 	Health Health
+	// Files, if set, returns files to write into the node's data
+	// directory (name to content) before Setup: configuration that
+	// differs by node, such as a Redis primary's and a Sentinel's.
+	Files func(v NodeVars) (map[string]string, error)
 }
 
 // Health is how a runtime learns that a node is up. Exactly one of the
@@ -107,6 +116,7 @@ type NodeVars struct {
 	ID, Addr, Data, Run string
 	Index               int               // position among the sorted node ids, from 1
 	Peers               map[string]string // id -> address of the link to it
+	Advertise           string            // the address peers dial to reach this node; "" means Addr
 }
 
 func (v NodeVars) lookup(name string) (string, bool) {
@@ -126,6 +136,11 @@ func (v NodeVars) lookup(name string) (string, bool) {
 		return v.Data, true
 	case "run":
 		return v.Run, true
+	case "advertise":
+		if v.Advertise == "" {
+			return v.Addr, true
+		}
+		return v.Advertise, true
 	case "peers":
 		ids := make([]string, 0, len(v.Peers))
 		for id := range v.Peers {
@@ -142,7 +157,7 @@ func (v NodeVars) lookup(name string) (string, bool) {
 }
 
 // placeholders names the known placeholders, for error messages.
-const placeholders = "{id}, {index}, {addr}, {host}, {port}, {peers}, {data}, {run}"
+const placeholders = "{id}, {index}, {addr}, {host}, {port}, {peers}, {data}, {run}, {advertise}"
 
 func checkPlaceholders(s string) error {
 	_, err := expand(s, NodeVars{}, nil)

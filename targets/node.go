@@ -24,6 +24,9 @@ type NodeConfig struct {
 	DataDir string
 	Peers   map[string]string // id -> host:port
 	Opts    map[string]string
+	// Advertise is the address every peer dials to reach this node, when
+	// the runtime gives nodes shared peer addresses (--advertise).
+	Advertise string
 }
 
 // system is one reference system: how to run a node of it and how to check
