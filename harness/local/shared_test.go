@@ -69,4 +69,3 @@ func TestSharedAddressRefusesStrangers(t *testing.T) {
 		t.Fatalf("a stranger got %q through a shared address", buf[:n])
 	}
 }
-
