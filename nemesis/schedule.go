@@ -60,6 +60,9 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 		if _, err := grudgeFor(s, rand.New(rand.NewPCG(0, 0)), nil); err != nil {
 			return nil, err
 		}
+		if s == ShapeIsolatePrimaries && opts.Primaries == nil {
+			return nil, fmt.Errorf("partition shape %q needs a way to find the primaries, and this test has none", s)
+		}
 	}
 	targets := opts.Targets
 	if len(targets) == 0 {
@@ -109,7 +112,7 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 	return &schedule{
 		kinds: chosen,
 		faults: map[string]fault{
-			KindPartition: &partition{shapes: shapeNames},
+			KindPartition: &partition{shapes: shapeNames, primaries: opts.Primaries},
 			KindKill:      newKill(targets, opts.Primaries),
 			KindPause:     newPause(targets, opts.Primaries),
 			KindClock:     &clock{targets: clockTargets, maxOffset: maxOffset, maxDrift: opts.MaxClockDrift},

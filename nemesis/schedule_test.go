@@ -467,8 +467,8 @@ func TestCatalogue(t *testing.T) {
 			}
 		}
 	}
-	if len(Kinds()) != 5 || len(Shapes()) != 7 {
-		t.Fatalf("%d kinds and %d shapes; want 5 and 7", len(Kinds()), len(Shapes()))
+	if len(Kinds()) != 5 || len(Shapes()) != 8 {
+		t.Fatalf("%d kinds and %d shapes; want 5 and 8", len(Kinds()), len(Shapes()))
 	}
 }
 
