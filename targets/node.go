@@ -11,9 +11,11 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets/etcd"
 	exectarget "github.com/faultline/faultline/targets/exec"
 	"github.com/faultline/faultline/targets/kv"
 	"github.com/faultline/faultline/targets/postgres"
+	"github.com/faultline/faultline/targets/redis"
 )
 
 // NodeConfig is one node's command line: `faultline node <system> --id ID
@@ -37,6 +39,9 @@ type system struct {
 	// command, for a system whose nodes are an installed command rather
 	// than `faultline node`, declares them for the runtimes.
 	command func(opts map[string]string) (*harness.NodeCommand, error)
+	// sharedPeers: the nodes announce addresses to each other, so every
+	// node must name a peer alike (harness.ClusterSpec.SharedPeers).
+	sharedPeers bool
 }
 
 var systems = map[string]system{
@@ -48,6 +53,16 @@ var systems = map[string]system{
 			_, err := kv.ParseOptions(opts)
 			return err
 		},
+	},
+	"etcd": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return etcd.Run(ctx, etcd.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Advertise: cfg.Advertise, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := etcd.ParseOptions(opts)
+			return err
+		},
+		sharedPeers: true,
 	},
 	"postgres": {
 		run: notFaultlineNode("postgres"),
@@ -62,6 +77,21 @@ var systems = map[string]system{
 			}
 			return postgres.NodeCommand(o)
 		},
+	},
+	"redis": {
+		run: notFaultlineNode("redis"),
+		validate: func(opts map[string]string) error {
+			_, err := redis.ParseOptions(opts)
+			return err
+		},
+		command: func(opts map[string]string) (*harness.NodeCommand, error) {
+			o, err := redis.ParseOptions(opts)
+			if err != nil {
+				return nil, err
+			}
+			return redis.NodeCommand(o)
+		},
+		sharedPeers: true,
 	},
 	"exec": {
 		run: notFaultlineNode("exec"),
@@ -130,3 +160,7 @@ func ValidateOptions(system string, opts map[string]string) error {
 	}
 	return sys.validate(opts)
 }
+
+// SharedPeers reports whether system's nodes need shared peer addresses
+// (harness.ClusterSpec.SharedPeers).
+func SharedPeers(system string) bool { return systems[system].sharedPeers }
