@@ -54,6 +54,14 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
 	}
 	var notes []string
+	if err := checkRealSystem(cfg, spec); err != nil {
+		return harness.Test{}, err
+	}
+	if cfg.System == "etcd" {
+		if spec.Nemesis, notes, err = withoutClockWhy(cfg.Name, etcdClockWhy, spec.Nemesis); err != nil {
+			return harness.Test{}, err
+		}
+	}
 	if command != nil {
 		if spec.Runtime == "docker" {
 			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local", cfg.Name, command.Name)
@@ -70,7 +78,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, err
 	}
-	nem, err := nemesis.New(spec.Nemesis, nemesis.Options{Primaries: primaries(cfg.System)})
+	nem, err := nemesis.New(spec.Nemesis, nemesis.Options{Primaries: primaries(cfg.System), Shapes: cfg.Shapes})
 	if err != nil {
 		return harness.Test{}, specErr("--nemesis: %v", err)
 	}
@@ -86,9 +94,10 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		spec.Keys = 1
 	}
 	return harness.Test{
-		Spec:     spec,
-		Runtime:  rt,
-		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients, Command: command},
+		Spec:    spec,
+		Runtime: rt,
+		Cluster: harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients, Command: command,
+			SharedPeers: targets.SharedPeers(cfg.System)},
 		Client:   client,
 		Workload: workload,
 		Nemesis:  nem,
@@ -126,6 +135,10 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		return clients.Postgres(cfg.Opts, workload)
 	case "exec":
 		return clients.Exec(cfg.Opts, workload)
+	case "etcd":
+		return clients.Etcd(cfg.Opts, workload)
+	case "redis":
+		return clients.Redis(cfg.Opts, workload)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }
@@ -133,10 +146,15 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 // primaries lets the nemesis aim at the current primaries of systems that
 // have them.
 func primaries(system string) nemesis.PrimariesFunc {
-	if system != "kv" {
-		return nil
+	switch system {
+	case "kv":
+		return kvPrimaries
+	case "etcd":
+		return etcdLeaders
+	case "redis":
+		return redisPrimaries
 	}
-	return kvPrimaries
+	return nil
 }
 
 func runtime(name string) (harness.Runtime, error) {
