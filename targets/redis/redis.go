@@ -120,8 +120,9 @@ func ParseOptions(opts map[string]string) (Options, error) {
 // how to install them.
 var ErrNotInstalled = errors.New("Redis is not installed: install Debian's packages (apt-get install redis-server redis-sentinel), or point --target-opt bin=DIR (or FAULTLINE_REDIS_BIN) at the directory holding redis-server and redis-sentinel")
 
-// binaries are the programs a cluster needs.
-var binaries = []string{"redis-server", "redis-sentinel"}
+// binaries are the programs a cluster needs (redis-cli for the health
+// check; Debian's redis-tools, which redis-server depends on).
+var binaries = []string{"redis-server", "redis-sentinel", "redis-cli"}
 
 // FindBin returns the directory holding redis-server and redis-sentinel:
 // dir if set, else $FAULTLINE_REDIS_BIN, else the first directory on PATH
@@ -162,14 +163,35 @@ func NodeCommand(o Options) (*harness.NodeCommand, error) {
 	}
 	server := harness.ShellQuote(filepath.Join(bin, "redis-server"))
 	sentinel := harness.ShellQuote(filepath.Join(bin, "redis-sentinel"))
+	cli := harness.ShellQuote(filepath.Join(bin, "redis-cli")) + " -h {host} -p {port}"
 	return &harness.NodeCommand{
 		Name:  "redis",
 		Shell: true,
 		Argv: []string{"if [ -f {data}/" + sentinelConf + " ]; then exec " + sentinel + " {data}/" + sentinelConf +
 			"; else exec " + server + " {data}/" + serverConf + "; fi"},
 		Files:  func(v harness.NodeVars) (map[string]string, error) { return Config(o, v) },
-		Health: harness.Health{TCP: true},
+		Health: harness.Health{Command: []string{healthLine(cli)}},
 	}, nil
+}
+
+// healthLine is the health check: a server answers PING; a sentinel is
+// healthy once it has taken faultline's timing and knows the replicas and
+// the other sentinels, so that no run starts before Sentinel can fail
+// over. Sentinel refreshes what it knows of a replica only every 10s
+// unless a failover is under way, and will not promote a replica it has
+// not heard from in the last 5s: it would abandon its first failover half
+// the time and wait twice failover-timeout before the next. And it turns
+// a returning old primary into a replica only after four hello periods
+// (8s), longer than the final phase waits. SENTINEL DEBUG (a runtime
+// setting, so set again after every restart) makes the refresh every
+// second and the hellos every 250ms: the timing a deployment whose
+// down-after is 30s has in effect, scaled to a short test.
+func healthLine(cli string) string {
+	return "if [ -f {data}/" + sentinelConf + " ]; then " +
+		cli + " sentinel debug info-period 1000 publish-period 250 >/dev/null && " +
+		cli + " sentinel master " + MasterName + ` | awk 'NR%2{{k=$0;next}{{v[k]=$0}END{{exit !(v["num-slaves"]+0>=` +
+		fmt.Sprint(Replicas) + ` && v["num-other-sentinels"]+0>=` + fmt.Sprint(Sentinels-1) + `)}'; ` +
+		"else [ \"$(" + cli + " ping)\" = PONG ]; fi"
 }
 
 // The configuration files, in the node's data directory. Redis and
