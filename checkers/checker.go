@@ -74,10 +74,11 @@ func Merge(vs ...Valid) Valid {
 
 // Anomaly is one violation, with the operations that prove it.
 type Anomaly struct {
-	Type        string `json:"type"`
-	Key         string `json:"key,omitempty"`
-	Ops         []int  `json:"ops"`         // indices into the history
-	Explanation string `json:"explanation"` // one sentence a person can follow
+	Type        string      `json:"type"`
+	Key         string      `json:"key,omitempty"`
+	Ops         []int       `json:"ops"`             // indices into the history
+	Explanation string      `json:"explanation"`     // one sentence a person can follow
+	Cycle       []CycleStep `json:"cycle,omitempty"` // the dependency cycle it explains, if it is one
 }
 
 // Result is what one checker concluded.

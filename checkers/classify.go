@@ -123,7 +123,7 @@ func Classify(results []Result) ModelVerdict {
 			v.Strongest = append(v.Strongest, m)
 		}
 	}
-	return v
+	return mergeTxnModels(v, results)
 }
 
 // modelsChecked reads a result's own claim, or falls back to checkedBy.

@@ -158,7 +158,7 @@ func CheckModel(h history.History, model string) error {
 	case "list-append":
 		allowed = []string{"append", "read"}
 	default:
-		return nil // the model's own checkers validate what they read
+		return validateRegistered(model, h) // the model's own package validates what it reads
 	}
 	for i := range h {
 		op := &h[i]

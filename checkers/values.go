@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/faultline/faultline/harness/history"
 )
@@ -17,7 +18,8 @@ import (
 // never turned into 0 or dropped: two ops hold the same id exactly when
 // they hold equal values.
 type valueTable struct {
-	base  int64            // the first id of a non-integer value
+	base  int64 // the first id of a non-integer value
+	mu    sync.Mutex
 	ids   map[string]int64 // canonical text -> id
 	names []string         // id - base -> how to print it
 }
@@ -75,7 +77,10 @@ func (t *valueTable) id(v any) (int64, bool) {
 	case int64:
 		return x, true
 	}
-	if t.ids == nil { // newValueTable saw no such value; a caller's mistake
+	// Checkers may give ids from several goroutines at once.
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ids == nil { // newValueTable saw no such value (an initial value)
 		t.ids = map[string]int64{}
 		t.base = math.MinInt64 / 2
 	}
@@ -114,7 +119,12 @@ func (t *valueTable) list(v any) ([]int64, bool) {
 
 // show prints the value an id stands for.
 func (t *valueTable) show(v int64) string {
-	if t != nil && t.names != nil && v >= t.base && v-t.base < int64(len(t.names)) {
+	if t == nil {
+		return strconv.FormatInt(v, 10)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.names != nil && v >= t.base && v-t.base < int64(len(t.names)) {
 		return t.names[v-t.base]
 	}
 	return strconv.FormatInt(v, 10)

@@ -23,6 +23,7 @@ var workloads = []struct {
 	{WorkloadInfo{ListAppendName, "one list per key: appends of unique elements and reads of the whole list"}, func() harness.Workload { return NewListAppend() }},
 	{WorkloadInfo{TxnListAppendName, "Elle's list-append: transactions of --txn-min to --txn-max reads and appends of unique elements over --keys rotating keys (--key-dist)"}, nil},
 	{WorkloadInfo{TxnRWRegisterName, "Elle's rw-register: transactions of --txn-min to --txn-max reads and writes of unique values over --keys rotating keys (--key-dist)"}, nil},
+	{WorkloadInfo{BankName, "accounts holding a fixed total: transfers between two accounts and reads of every balance in one transaction (options: --workload-opt accounts=8, total=100, max-transfer=5, negative=forbid, read-percent=25)"}, func() harness.Workload { return NewBank(DefaultBankOptions) }},
 }
 
 // Workloads lists the workloads, in a stable order.
@@ -63,3 +64,22 @@ func NewWorkloadWith(name string, txn TxnOptions) (harness.Workload, error) {
 
 // IsTxn reports whether the named workload's operations are transactions.
 func IsTxn(name string) bool { return name == TxnListAppendName || name == TxnRWRegisterName }
+// NewWorkloadOpts is NewWorkload with the workload's parameters
+// (--workload-opt). Only bank takes any; the others refuse every option.
+func NewWorkloadOpts(name string, opts map[string]string) (harness.Workload, error) {
+	if name == BankName {
+		o, err := ParseBankOptions(opts)
+		if err != nil {
+			return nil, err
+		}
+		return NewBank(o), nil
+	}
+	w, err := NewWorkload(name)
+	if err != nil {
+		return nil, err
+	}
+	for k := range opts {
+		return nil, fmt.Errorf("workload %s takes no options, got %q", name, k)
+	}
+	return w, nil
+}

@@ -23,6 +23,18 @@ type Client interface {
 	Close() error
 }
 
+// FinalPlanner is implemented by clients of systems whose nodes do not all
+// hold what the workload's final read asks for: a two-phase-commit
+// participant holds one shard of the accounts, and what it has to say after
+// the run is the set of transactions it applied. The final phase then sends
+// node the ops FinalOps returns in place of each of the workload's final
+// reads (read has F, Key and Value set): none, the read itself, or ops of
+// the system's own, which the client must also know how to invoke. Clients
+// that do not implement it get the workload's final read at every node.
+type FinalPlanner interface {
+	FinalOps(node string, read history.Op) []history.Op
+}
+
 // ClientFactory opens a client for a new process. cluster is nil when the
 // test has no runtime (a user's system reached another way).
 type ClientFactory func(ctx context.Context, cluster Cluster, process history.Process) (Client, error)
@@ -93,6 +105,9 @@ type Spec struct {
 	Runtime         string   `json:"runtime" yaml:"runtime"`
 	Nemesis         []string `json:"nemesis,omitempty" yaml:"nemesis"`
 	NemesisInterval Duration `json:"nemesis_interval,omitempty" yaml:"nemesis_interval"`
+	// NemesisTargets restricts whom kill, pause and clock faults aim at
+	// (one, minority, majority, primaries, all); empty means all of them.
+	NemesisTargets []string `json:"nemesis_targets,omitempty" yaml:"nemesis_targets"`
 	// PartitionClients places each client beside a node (worker w beside
 	// the w-th node, round robin), so partitions cut clients off too.
 	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`
@@ -104,6 +119,10 @@ type Spec struct {
 	TxnMin  int    `json:"txn_min,omitempty" yaml:"txn_min"`
 	TxnMax  int    `json:"txn_max,omitempty" yaml:"txn_max"`
 	KeyDist string `json:"key_dist,omitempty" yaml:"key_dist"`
+
+	// WorkloadOpts are the workload's parameters (bank: accounts, total,
+	// max-transfer), kept so that a stored run is re-checked against them.
+	WorkloadOpts map[string]string `json:"workload_opts,omitempty" yaml:"workload_opts"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("20s").

@@ -39,7 +39,7 @@ func shapeInfos() []Info {
 	for i, s := range shapes {
 		out[i] = s.Info
 	}
-	return append(out, Info{ShapeIsolatePrimaries, "the nodes the target reports as primaries cut off from all the others (only when a target or test asks for it)"})
+	return out
 }
 
 func names(infos []Info) string {

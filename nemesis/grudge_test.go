@@ -209,9 +209,6 @@ func shapeProperty(shape string, g harness.Grudge, nodes []string) error {
 
 func TestEveryShapeKeepsItsPropertyFrom3To9Nodes(t *testing.T) {
 	for _, info := range Shapes() {
-		if info.Name == ShapeIsolatePrimaries {
-			continue // depends on the cluster, not the seed: primaries_test.go
-		}
 		for n := 3; n <= 9; n++ {
 			nodes := nodeNames(n)
 			for seed := uint64(0); seed < 200; seed++ {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/faultline/faultline/harness"
 )
@@ -18,10 +19,6 @@ const (
 	ShapeMajoritiesRing   = "majorities-ring"
 	ShapeBridge           = "bridge"
 	ShapeOneWay           = "one-way"
-	// ShapeIsolatePrimaries cuts the nodes the target reports as primaries
-	// from all the others, as Jepsen isolates a leader. It is drawn only
-	// when asked for (Options.Shapes), and needs Options.Primaries.
-	ShapeIsolatePrimaries = "isolate-primaries"
 )
 
 type shape struct {
@@ -40,9 +37,6 @@ var shapes = []shape{
 }
 
 func grudgeFor(name string, r *rand.Rand, nodes []string) (harness.Grudge, error) {
-	if name == ShapeIsolatePrimaries {
-		return nil, nil // known only when the fault starts
-	}
 	for _, s := range shapes {
 		if s.Name == name {
 			return s.build(r, nodes), nil
@@ -51,17 +45,28 @@ func grudgeFor(name string, r *rand.Rand, nodes []string) (harness.Grudge, error
 	return nil, fmt.Errorf("unknown partition shape %q (valid: %s)", name, names(shapeInfos()))
 }
 
+// isolatePrefix starts the name of the shape that isolates a role.
+const isolatePrefix = "isolate-"
+
+// roleShape reports whether shape isolates one of roles, and which.
+func roleShape(shape string, roles roleSet) (string, bool) {
+	role, ok := strings.CutPrefix(shape, isolatePrefix)
+	return role, ok && roles[role] != nil
+}
+
 // partition cuts the network into a grudge drawn from one of its shapes;
-// its stop heals the whole network.
+// its stop heals the whole network. A role's shape is planned by name
+// and resolved when it starts, since only then is it known which nodes
+// play the role.
 type partition struct {
-	shapes    []string
-	primaries PrimariesFunc
+	shapes []string
+	roles  roleSet // the roles with an isolate-<role> shape
 }
 
 func (p *partition) plan(r *rand.Rand, nodes []string) map[string]any {
 	name := p.shapes[r.IntN(len(p.shapes))]
-	if name == ShapeIsolatePrimaries {
-		return map[string]any{"shape": name}
+	if role, ok := roleShape(name, p.roles); ok {
+		return map[string]any{"shape": name, "role": role}
 	}
 	g, _ := grudgeFor(name, r, nodes) // names were checked by New
 	return map[string]any{"shape": name, "grudge": grudgeValue(g)}
@@ -69,14 +74,27 @@ func (p *partition) plan(r *rand.Rand, nodes []string) map[string]any {
 
 func (p *partition) start(ctx context.Context, c harness.Cluster, v map[string]any) (map[string]any, map[string]any, error) {
 	var g harness.Grudge
-	var err error
-	if v["shape"] == ShapeIsolatePrimaries {
-		g, err = p.isolatePrimaries(ctx, c)
+	if role, ok := v["role"].(string); ok && v["grudge"] == nil {
+		hook := p.roles[role]
+		if hook == nil {
+			return nil, nil, fmt.Errorf("partition: this test has no way to find its %s", role)
+		}
+		cut := hook(ctx, c)
+		if len(cut) == 0 {
+			return nil, nil, fmt.Errorf("partition: no node plays %s right now", role)
+		}
+		var rest []string
+		for _, n := range c.Nodes() {
+			if !slices.Contains(cut, n) {
+				rest = append(rest, n)
+			}
+		}
+		g = Complete([][]string{clone(cut), rest})
 	} else {
-		g, err = asGrudge(v["grudge"])
-	}
-	if err != nil {
-		return nil, nil, err
+		var err error
+		if g, err = asGrudge(v["grudge"]); err != nil {
+			return nil, nil, err
+		}
 	}
 	done := map[string]any{"grudge": grudgeValue(g)}
 	if err := c.Partition(ctx, g); err != nil {
@@ -91,23 +109,4 @@ func (p *partition) stop(ctx context.Context, c harness.Cluster, _ map[string]an
 		return done, fmt.Errorf("heal partition: %w", err)
 	}
 	return done, nil
-}
-
-// isolatePrimaries cuts the current primaries from every other node: the
-// nodes that believe they lead on one side, the rest on the other.
-func (p *partition) isolatePrimaries(ctx context.Context, c harness.Cluster) (harness.Grudge, error) {
-	if p.primaries == nil {
-		return nil, fmt.Errorf("shape %s: this test has no way to find the primaries", ShapeIsolatePrimaries)
-	}
-	prim := p.primaries(ctx, c)
-	if len(prim) == 0 {
-		return nil, fmt.Errorf("shape %s: no node reports itself primary", ShapeIsolatePrimaries)
-	}
-	var rest []string
-	for _, n := range c.Nodes() {
-		if !slices.Contains(prim, n) {
-			rest = append(rest, n)
-		}
-	}
-	return Complete([][]string{prim, rest}), nil
 }

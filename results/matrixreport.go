@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/faultline/faultline/checkers"
@@ -261,18 +262,21 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 //go:embed matrixreport.tmpl
 var matrixTemplateText string
 
-var matrixTemplate = template.Must(template.New("matrix").Funcs(template.FuncMap{
-	"verdictClass": verdictClass,
-	"symbol": func(found string) string {
-		switch found {
-		case FoundHeld:
-			return "●"
-		case FoundViolated:
-			return "✕"
-		}
-		return "?"
-	},
-}).Parse(matrixTemplateText))
+// matrixTemplate is parsed on first use, not at start-up.
+var matrixTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("matrix").Funcs(template.FuncMap{
+		"verdictClass": verdictClass,
+		"symbol": func(found string) string {
+			switch found {
+			case FoundHeld:
+				return "●"
+			case FoundViolated:
+				return "✕"
+			}
+			return "?"
+		},
+	}).Parse(matrixTemplateText))
+})
 
 // WriteMatrixHTML writes matrix.html: rows are configurations, columns
 // guarantees; each cell says held, violated or unknown, marks whether that
@@ -293,7 +297,7 @@ func WriteMatrixHTML(w io.Writer, m MatrixReport) error {
 	for _, r := range m.Rows {
 		view.Rows = append(view.Rows, rowView{r, r.ID(reps), r.Failed()})
 	}
-	if err := matrixTemplate.Execute(w, view); err != nil {
+	if err := matrixTemplate().Execute(w, view); err != nil {
 		return fmt.Errorf("rendering matrix report: %w", err)
 	}
 	return nil

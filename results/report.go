@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faultline/faultline/checkers"
@@ -28,10 +29,14 @@ var reportJS string
 //go:embed report.css
 var reportCSS string
 
-var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"verdictClass": verdictClass,
-	"join":         strings.Join,
-}).Parse(reportTemplateText))
+// reportTemplate is parsed on first use, not at start-up: most commands
+// (check without --write, node, list) never draw a report.
+var reportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"verdictClass": verdictClass,
+		"join":         strings.Join,
+	}).Parse(reportTemplateText))
+})
 
 // Limits that keep the report readable and bounded in size however many
 // anomalies a checker finds: the full list stays in results.json.
@@ -54,7 +59,7 @@ func WriteReport(w io.Writer, sum Summary, spec json.RawMessage, h history.Histo
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := reportTemplate.ExecuteTemplate(bw, "top", view); err != nil {
+	if err := reportTemplate().ExecuteTemplate(bw, "top", view); err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
 	// The history is streamed outside the template: html/template would
@@ -68,7 +73,7 @@ func WriteReport(w io.Writer, sum Summary, spec json.RawMessage, h history.Histo
 	if _, err := bw.WriteString("</script>\n"); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
-	if err := reportTemplate.ExecuteTemplate(bw, "bottom", view); err != nil {
+	if err := reportTemplate().ExecuteTemplate(bw, "bottom", view); err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -178,13 +183,17 @@ type checkerView struct {
 	Stats     []specField
 	Anomalies []anomalyView
 	Hidden    int
+	Blocking  []blockingRow // atomic commit: blocking per fault window
+	Drawings  []txnDrawing  // atomic commit: the flagged transactions
 }
 
 type anomalyView struct {
 	checkers.Anomaly
-	Links  []opLink
-	Hidden int
-	OpList string // every op index, for highlighting them together
+	Links     []opLink
+	Hidden    int
+	OpList    string        // every op index, for highlighting them together
+	Multiline bool          // an Elle-style "Let: ... Then: ..." explanation
+	CycleSVG  template.HTML // the dependency cycle it explains, drawn
 }
 
 type opLink struct {
@@ -347,10 +356,13 @@ func indexOps(h history.History) func(int) (history.Op, bool) {
 }
 
 func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerView {
-	cv := checkerView{Result: r}
+	cv := checkerView{Result: r, Blocking: blockingRows(r.Stats), Drawings: txnDrawings(r.Stats)}
 	keys := make([]string, 0, len(r.Stats))
 	for k := range r.Stats {
-		keys = append(keys, k)
+		drawn := (k == "traces" && len(cv.Drawings) > 0) || ((k == "windows" || k == "healthy") && len(cv.Blocking) > 0)
+		if !drawn {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
@@ -376,6 +388,8 @@ func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerV
 			av.Links = append(av.Links, opLink{idx, title})
 		}
 		av.OpList = strings.Join(all, " ")
+		av.Multiline = strings.Contains(a.Explanation, "\n")
+		av.CycleSVG = cycleSVG(fmt.Sprintf("cyc-%s-%d", r.Checker, i), a.Cycle)
 		cv.Anomalies = append(cv.Anomalies, av)
 	}
 	return cv
@@ -460,6 +474,8 @@ func describeValue(v any, limit int) string {
 		s = x
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case history.Txn:
+		s = x.String() // as Elle prints it: [[:append 1 2] [:r 1 [2]]]
 	case []int64:
 		var b strings.Builder
 		b.WriteByte('[')

@@ -14,6 +14,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faultline/faultline/checkers"
@@ -130,7 +131,9 @@ func (s *server) file(w http.ResponseWriter, r *http.Request, rel string, slash 
 	http.ServeContent(w, r, st.Name(), st.ModTime(), f)
 }
 
-var listingTemplate = template.Must(template.New("listing").Parse(`<!DOCTYPE html>
+// listingTemplate is parsed on first use, not at start-up.
+var listingTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("listing").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Path}} · faultline</title>
 <style>body{font:14px system-ui,sans-serif;margin:20px}li{margin:2px 0}</style></head>
 <body><p><a href="/">all runs</a></p><h1>{{.Path}}</h1>
@@ -138,6 +141,7 @@ var listingTemplate = template.Must(template.New("listing").Parse(`<!DOCTYPE htm
 <ul id="files">{{if ne .Path "."}}<li><a href="../">../</a></li>{{end}}{{range .Entries}}<li><a href="{{.}}">{{.}}</a></li>{{end}}</ul>
 </body></html>
 `))
+})
 
 func (s *server) listing(w http.ResponseWriter, root *os.Root, rel string) {
 	entries, err := fs.ReadDir(root.FS(), rel)
@@ -161,7 +165,7 @@ func (s *server) listing(w http.ResponseWriter, root *os.Root, rel string) {
 		data.Archive = "/archive/" + rel + ".tar.gz"
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := listingTemplate.Execute(w, data); err != nil {
+	if err := listingTemplate().Execute(w, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
 }
@@ -354,7 +358,9 @@ func listMatrices(storeDir string) []matrixEntry {
 	return out
 }
 
-var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+// indexTemplate is parsed on first use, not at start-up.
+var indexTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>faultline runs</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:20px;color:#1d2329}
@@ -382,6 +388,7 @@ form{margin-bottom:12px}
 {{else}}<tr><td colspan="8">no runs{{if .Total}} match{{else}} in the store yet{{end}}</td></tr>{{end}}
 </table></body></html>
 `))
+})
 
 func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	runs, err := listRuns(s.store)
@@ -414,7 +421,7 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(data.Targets)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := indexTemplate.Execute(w, data); err != nil {
+	if err := indexTemplate().Execute(w, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
 }

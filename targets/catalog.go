@@ -23,10 +23,12 @@ type Config struct {
 	// Unreliable lists, per workload, models whose expectation in Expect
 	// does not hold for runs of that workload; see ExpectFor.
 	Unreliable map[string][]string
-	// Nodes, if not 0, is the number of nodes the configuration runs: a
-	// single server, say, which more nodes would turn into independent
-	// databases.
-	Nodes int
+	// Nodes is the node count a run uses unless told otherwise; 0 leaves
+	// it to the caller. With ExactNodes it is the only count the
+	// configuration runs: a single server, say, which more nodes would
+	// turn into independent databases.
+	Nodes      int
+	ExactNodes bool
 	// Shapes, if set, are the partition shapes this configuration's
 	// partitions are drawn from: the fault that exposes its known
 	// behaviour (Redis Sentinel: the primary cut off with its clients).
@@ -121,21 +123,21 @@ var catalog = []Config{
 		Expect: sessionExpect(false, false),
 	},
 	{
-		Name: "postgres-serializable", System: "postgres", Nodes: 1,
+		Name: "postgres-serializable", System: "postgres", Nodes: 1, ExactNodes: true,
 		Opts:      map[string]string{"isolation": "serializable"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL from the machine's packages, one server, every transaction SERIALIZABLE: no anomaly, serializable not ruled out, under kills and pauses too",
 		Expect:    map[string]bool{txnSerializable: true},
 	},
 	{
-		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1,
+		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1, ExactNodes: true,
 		Opts:      map[string]string{"isolation": "repeatable-read"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL, REPEATABLE READ (snapshot isolation): write skew (G2-item) found, serializable ruled out, snapshot isolation not",
 		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: true},
 	},
 	{
-		Name: "postgres-read-committed", System: "postgres", Nodes: 1,
+		Name: "postgres-read-committed", System: "postgres", Nodes: 1, ExactNodes: true,
 		Opts:      map[string]string{"isolation": "read-committed"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL, READ COMMITTED: read skew (G-single) on txn-list-append and lost updates on txn-rw-register found, snapshot isolation ruled out",
@@ -160,7 +162,7 @@ var catalog = []Config{
 		Expect: map[string]bool{checkers.Linearizable: false},
 	},
 	{
-		Name: "redis-sentinel", System: "redis", Nodes: 6,
+		Name: "redis-sentinel", System: "redis", Nodes: 6, ExactNodes: true,
 		Opts: map[string]string{},
 		Doc:  "real Redis and Redis Sentinel from Debian's packages: a primary, two replicas, three sentinels; partitions cut the primary off with the clients beside it, Sentinel promotes a replica, and the writes the old primary acknowledged meanwhile are lost",
 		// Asynchronous replication and failover: the old primary's
@@ -176,6 +178,58 @@ var catalog = []Config{
 		Workloads: []string{"register", "list-append", "txn-list-append", "txn-rw-register"},
 		Doc:       "your own system, in any language: --target-opt command='...' starts each node ({id} {addr} {peers} {data}), and clients speak faultline's HTTP/JSON operation protocol; you state the expectations (README: \"Your own system, in any language\")",
 		Expect:    map[string]bool{},
+	},
+	{
+		Name: "raft", System: "raftkv",
+		Opts:   map[string]string{"reads": "log"},
+		Doc:    "hashicorp/raft with BoltDB logs, every read through the log: linearizable under every fault, with real leader elections on kill, pause and partition",
+		Expect: allModels(true),
+	},
+	{
+		Name: "raft-stale-reads", System: "raftkv",
+		Opts: map[string]string{"reads": "local"},
+		Doc:  "raft, but any node (a follower, a deposed leader) answers reads from its own state: stale reads, not linearizable",
+		// A follower learns of a commit one round after the leader
+		// acknowledged it, so reads there go back in time.
+		Expect: map[string]bool{checkers.Linearizable: false},
+	},
+	{
+		Name: "raft-lease", System: "raftkv",
+		Opts: map[string]string{"reads": "lease"},
+		Doc:  "raft, the leader answers reads alone on a lease counted in ticks of its own clock: linearizable under partitions and kills, not when a pause (or a clock set back while it is deposed) stretches the lease",
+		// Partitions and crashes end a lease on time; pauses do not (see
+		// matrix.yaml and the README for the faults that expose it).
+		Expect: allModels(true),
+	},
+	{
+		Name: "lww-arrival", System: "lww",
+		Opts: map[string]string{"order": "arrival", "session": "none"},
+		Doc:  "multi-primary, writes shipped asynchronously, replicas apply them in arrival order: a session's writes end reversed (monotonic writes violated), replicas disagree after heal",
+		Expect: map[string]bool{
+			checkers.Linearizable: false, checkers.Sequential: false, checkers.Causal: false, checkers.PRAM: false,
+			checkers.MonotonicWrites: false,
+		},
+	},
+	{
+		Name: "lww-clock", System: "lww",
+		Opts: map[string]string{"order": "clock", "session": "causal"},
+		Doc:  "multi-primary, the write with the highest stamp from the taking node's own clock wins, session writes delivered in order: converges, but under clock offsets a later write loses to an earlier one (lost updates, monotonic writes violated)",
+		// Without clock faults a session's later write carries a later
+		// stamp, so monotonic writes holds; clock offsets break it (see
+		// matrix.yaml).
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true},
+		// Lists ordered by stamp put a late arrival before elements
+		// clients already read: the convergence checker calls that a
+		// rewritten order, though every replica agrees.
+		Unreliable: map[string][]string{"list-append": {convergence}},
+	},
+	{
+		Name: "lww-version", System: "lww",
+		Opts:   map[string]string{"order": "hlc", "session": "causal"},
+		Doc:    "multi-primary, a hybrid logical clock and session tokens order writes: monotonic writes and writes-follow-reads hold under every fault, replicas converge; reads are not fresh",
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true, checkers.WritesFollowReads: true},
+		// As for lww-clock: agreed lists rewrite orders clients saw.
+		Unreliable: map[string][]string{"list-append": {convergence}},
 	},
 }
 
@@ -203,9 +257,12 @@ var converges = map[string]bool{
 	"kv": true, "kv-sync-any": true, "kv-async": true, "kv-async-sticky": true,
 	"kv-async-paw": true, "kv-async-token": true, "kv-async-failover": false,
 	"etcd": true, "etcd-serializable": true, "redis-sentinel": false,
+	"raft": true, "raft-stale-reads": true, "raft-lease": true,
+	"lww-arrival": false, "lww-clock": true, "lww-version": true,
 }
 
 func init() {
+	catalog = append(catalog, twopcCatalog...)
 	for i := range catalog {
 		if catalog[i].Workloads == nil {
 			catalog[i].Workloads = kvWorkloads
@@ -254,7 +311,8 @@ func Names() []string {
 
 // semanticOpts are the options that decide what a configuration
 // guarantees; the others (timeouts, delays) only tune it.
-var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true}
+var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true,
+	"protocol": true, "decision": true, "heuristic": true, "order": true}
 
 // Resolve looks up name, applies the user's option overrides on top of its
 // options, and validates the result. The catalogue only vouches for the

@@ -14,8 +14,11 @@ import (
 	"github.com/faultline/faultline/targets/etcd"
 	exectarget "github.com/faultline/faultline/targets/exec"
 	"github.com/faultline/faultline/targets/kv"
+	"github.com/faultline/faultline/targets/lww"
 	"github.com/faultline/faultline/targets/postgres"
+	"github.com/faultline/faultline/targets/raftkv"
 	"github.com/faultline/faultline/targets/redis"
+	"github.com/faultline/faultline/targets/twopc"
 )
 
 // NodeConfig is one node's command line: `faultline node <system> --id ID
@@ -105,6 +108,33 @@ var systems = map[string]system{
 				return nil, err
 			}
 			return exectarget.NodeCommand(o)
+		},
+	},
+	"raftkv": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return raftkv.Run(ctx, raftkv.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := raftkv.ParseOptions(opts)
+			return err
+		},
+	},
+	"lww": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return lww.Run(ctx, lww.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := lww.ParseOptions(opts)
+			return err
+		},
+	},
+	"twopc": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return twopc.Run(ctx, twopc.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := twopc.ParseOptions(opts)
+			return err
 		},
 	},
 }

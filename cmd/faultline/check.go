@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -14,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/checkers/txn"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
 	"github.com/faultline/faultline/harness/history"
@@ -21,11 +24,12 @@ import (
 )
 
 func newCheckCmd() *cobra.Command {
-	var model, workload, checkerNames, initial string
+	var model, workload, checkerNames, initial, require string
+	var workloadOpts []string
 	var timeout time.Duration
 	var write bool
 	cmd := &cobra.Command{
-		Use:   "check <run-dir | history file>",
+		Use:   "check <run-dir | history file>...",
 		Short: "Re-check a stored history, with no cluster",
 		Long: `check runs the checkers on a stored history, with no cluster: a faultline run
 directory, or a history that Jepsen, Knossos, Elle, elle-cli or porcupine
@@ -53,66 +57,43 @@ multi-register, queue, ...) is refused by name with exit 254, never passed.
 Checkers that cannot apply to a history (convergence without a final phase,
 availability without faults) say so and do not make the verdict unknown.
 Given a run directory, the verdict is compared with the stored results.json;
---write rewrites results.json and the report.`,
+--write rewrites results.json and the report. Given several histories, each
+is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 		Example: `  faultline check store/latest
   faultline check ~/go/pkg/mod/github.com/anishathalye/porcupine@v1.3.1/test_data/jepsen/etcd_002.log
   faultline check --model cas-register --initial-value 0 knossos-history.edn
-  faultline check --model list-append --checkers list-append,session history.json`,
-		Args: cobra.ExactArgs(1),
+  faultline check --model list-append --checkers list-append,session history.json
+  faultline check --consistency-models serializable txn-history.edn
+  faultline check test_data/jepsen/etcd_*.log`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := args[0]
-			fi, err := os.Stat(path)
-			if err != nil {
-				return usageErr("%v", err)
-			}
 			if model == "" {
 				model = workload
 			}
-			dir, histPath, spec := "", path, harness.Spec{}
-			if fi.IsDir() {
-				dir, histPath = path, filepath.Join(path, results.HistoryFile)
-				if err := readSpec(filepath.Join(dir, results.SpecFile), &spec); err != nil {
-					return usageErr("%v", err)
-				}
-				if model == "" {
-					model = spec.Workload
-				}
-			}
-			limitMemory(histPath)
-			h, warnings, err := results.ReadHistory(histPath)
+			opts, err := pairs("--workload-opt", workloadOpts)
 			if err != nil {
-				return usageErr("%v", err)
+				return err
 			}
-			for _, w := range warnings {
-				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			c := checkRun{model: model, checkers: checkerNames, initial: initial, require: require, workloadOpts: opts, timeout: timeout, write: write,
+				out: cmd.OutOrStdout(), errs: cmd.ErrOrStderr()}
+			if len(args) == 1 {
+				return c.check(cmd.Context(), args[0])
 			}
-			cs, model, err := checkersFor(h, model, checkerNames, initial)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			spec.Workload = model
-			artifacts := ""
-			if write {
-				artifacts = dir
-			}
-			began := time.Now()
-			rs := harness.Check(cmd.Context(), cs, h, artifacts, timeout)
-			sum := harness.Summarize(spec.Name, spec, h, rs, began, time.Since(began))
-			sum.Warnings = append(sum.Warnings, warnings...)
-			printSummary(cmd.OutOrStdout(), dir, sum)
-			if dir != "" {
-				if write {
-					if err := results.WriteJSON(filepath.Join(dir, results.SummaryFile), sum); err != nil {
-						return &exitError{code: exitFailed, err: err}
-					}
-					if err := results.WriteReportFile(dir); err != nil {
-						return &exitError{code: exitFailed, err: err}
-					}
-				} else if stored, err := results.ReadSummary(dir); err == nil && stored.Valid != sum.Valid {
-					fmt.Fprintf(cmd.OutOrStdout(), "note: the stored verdict was %s; this check says %s\n", stored.Valid, sum.Valid)
+			// Several histories: each is checked and reported in turn, and
+			// the exit code is the worst of them: bad input, then a
+			// violation, then unknown.
+			worst := exitValid
+			for _, path := range args {
+				fmt.Fprintf(c.out, "== %s\n", path)
+				code := exitCode(c.check(cmd.Context(), path))
+				if severity(code) > severity(worst) {
+					worst = code
 				}
 			}
-			return verdictExit(sum.Valid)
+			if worst == exitValid {
+				return nil
+			}
+			return &exitError{code: worst}
 		},
 	}
 	fl := cmd.Flags()
@@ -121,9 +102,103 @@ Given a run directory, the verdict is compared with the stored results.json;
 	_ = fl.MarkHidden("workload")
 	fl.StringVar(&checkerNames, "checkers", "", "run only these checkers, comma-separated (default: every one that applies to the model)")
 	fl.StringVar(&initial, "initial-value", "", "register: the value before any write, as Knossos' (cas-register 0) (default: nil)")
+	fl.StringVar(&require, "consistency-models", "", "transactions: the models that must hold, comma-separated, as elle-cli's (e.g. serializable, snapshot-isolation; default strict-serializable)")
+	fl.StringArrayVar(&workloadOpts, "workload-opt", nil, "a workload option the checkers need, k=v (repeatable), e.g. for a bank history not run by faultline: --workload-opt accounts=5 --workload-opt total=50 (a run directory has them in test.json)")
 	fl.DurationVar(&timeout, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.BoolVar(&write, "write", false, "rewrite results.json, visualizations and the report in the run directory")
 	return cmd
+}
+
+// checkRun is what check does to each history it is given.
+type checkRun struct {
+	model, checkers, initial string
+	require                  string            // --consistency-models
+	workloadOpts             map[string]string // --workload-opt
+	timeout                  time.Duration
+	write                    bool
+	out, errs                io.Writer
+}
+
+// check checks one run directory or history file and returns its verdict
+// as an exit error (nil for valid).
+func (c checkRun) check(ctx context.Context, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	model := c.model
+	dir, histPath, spec := "", path, harness.Spec{}
+	if fi.IsDir() {
+		dir, histPath = path, filepath.Join(path, results.HistoryFile)
+		if err := readSpec(filepath.Join(dir, results.SpecFile), &spec); err != nil {
+			return usageErr("%v", err)
+		}
+		if model == "" {
+			model = spec.Workload
+		}
+	}
+	limitMemory(histPath)
+	h, warnings, err := results.ReadHistory(histPath)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(c.errs, "warning:", w)
+	}
+	for k, v := range c.workloadOpts {
+		if spec.WorkloadOpts == nil {
+			spec.WorkloadOpts = map[string]string{}
+		}
+		spec.WorkloadOpts[k] = v
+	}
+	cs, model, err := checkersFor(h, spec, model, c.checkers, c.initial)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if c.require != "" {
+		if !strings.HasPrefix(model, "txn-") {
+			return usageErr("--consistency-models applies to transactional histories (txn-list-append, txn-rw-register), not %s", model)
+		}
+		if cs, err = txn.WithRequire(cs, strings.Split(c.require, ",")); err != nil {
+			return usageErr("--consistency-models: %v", err)
+		}
+	}
+	spec.Workload = model
+	artifacts := ""
+	if c.write {
+		artifacts = dir
+	}
+	began := time.Now()
+	rs := harness.Check(ctx, cs, h, artifacts, c.timeout)
+	sum := harness.Summarize(spec.Name, spec, h, rs, began, time.Since(began))
+	sum.Warnings = append(sum.Warnings, warnings...)
+	printSummary(c.out, dir, sum)
+	if dir != "" {
+		if c.write {
+			if err := results.WriteJSON(filepath.Join(dir, results.SummaryFile), sum); err != nil {
+				return &exitError{code: exitFailed, err: err}
+			}
+			if err := results.WriteReportFile(dir); err != nil {
+				return &exitError{code: exitFailed, err: err}
+			}
+		} else if stored, err := results.ReadSummary(dir); err == nil && stored.Valid != sum.Valid {
+			fmt.Fprintf(c.out, "note: the stored verdict was %s; this check says %s\n", stored.Valid, sum.Valid)
+		}
+	}
+	return verdictExit(sum.Valid)
+}
+
+// severity orders exit codes for several histories: the worst wins.
+func severity(code int) int {
+	switch code {
+	case exitValid:
+		return 0
+	case exitUnknown:
+		return 1
+	case exitInvalid:
+		return 2
+	}
+	return 3 // bad input, or the harness failed
 }
 
 // limitMemory gives the collector a soft limit for checking the history at
@@ -158,7 +233,7 @@ func modelHelpExtra() string {
 // checkersFor resolves the model (given, or found from h), checks that h's
 // ops belong to it, and returns its checkers, filtered by names and given
 // the initial value.
-func checkersFor(h history.History, model, names, initial string) ([]checkers.Checker, string, error) {
+func checkersFor(h history.History, spec harness.Spec, model, names, initial string) ([]checkers.Checker, string, error) {
 	if model == "" {
 		found, err := checkers.DetectModel(h)
 		if err != nil {
@@ -174,7 +249,19 @@ func checkersFor(h history.History, model, names, initial string) ([]checkers.Ch
 	if err := checkers.CheckModel(h, model); err != nil {
 		return nil, "", fmt.Errorf("the history does not fit the %s model: %w", model, err)
 	}
-	cs, err := bundle.Checkers(model)
+	spec.Workload = model
+	cs, err := bundle.CheckersFor(spec)
+	if err == nil && model == "bank" && spec.Target == "" && len(spec.WorkloadOpts) == 0 {
+		// A bank history faultline did not run, and no options: faultline's
+		// defaults would be a guess, so the checker takes the accounts and
+		// the total from the history's first read.
+		for i, c := range cs {
+			if b, ok := c.(checkers.Bank); ok {
+				b.Accounts, b.Total = nil, 0
+				cs[i] = b
+			}
+		}
+	}
 	if err != nil {
 		return nil, "", err
 	}

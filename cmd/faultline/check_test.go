@@ -33,6 +33,16 @@ func TestCheckForeignHistories(t *testing.T) {
 		{[]string{"check", "--model", "frobnicator", td("knossos-bad.edn")}, 254, "no checker for the frobnicator model"},
 		{[]string{"check", "--checkers", "list-append", td("knossos-bad.edn")}, 254, "does not apply to register"},
 		{[]string{"check", "--model", "list-append", "--initial-value", "0", td("duplicate-append.jsonl")}, 254, ""},
+		// Write skew breaks serializability, which is the default
+		// requirement's, and not snapshot isolation.
+		{[]string{"check", td("txn-write-skew.edn")}, 1, "G2-item"},
+		{[]string{"check", "--consistency-models", "snapshot-isolation", td("txn-write-skew.edn")}, 0, "VALID"},
+		{[]string{"check", "--consistency-models", "serializable", td("txn-write-skew.edn")}, 1, "G2-item"},
+		{[]string{"check", "--consistency-models", "frob", td("txn-write-skew.edn")}, 254, `unknown consistency model "frob"`},
+		{[]string{"check", "--consistency-models", "serializable", td("knossos-bad.edn")}, 254, "applies to transactional histories"},
+		// Several histories: each reported, the worst exit code wins.
+		{[]string{"check", "--initial-value", "0", td("knossos-good.edn"), td("knossos-bad.edn")}, 1, "== " + td("knossos-bad.edn")},
+		{[]string{"check", td("jepsen-records.edn"), td("mutex.json"), td("knossos-bad.edn")}, 254, "mutex history"},
 	}
 	for _, c := range cases {
 		out, code := faultline(t, c.args...)

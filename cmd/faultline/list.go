@@ -31,7 +31,7 @@ func newListCmd() *cobra.Command {
 			section(w, "CHECKERS (chosen by workload)", bundle.CheckerDocs)
 			section(w, "NEMESES (--nemesis kind,kind | all | none)", convert(nemesis.Kinds()))
 			section(w, "PARTITION SHAPES (drawn from the seed)", convert(nemesis.Shapes()))
-			section(w, "FAULT TARGETS (kill, pause, clock)", convert(nemesis.Targets()))
+			section(w, "FAULT TARGETS (kill, pause, clock; roles kill and pause only)", append(convert(nemesis.Targets()), bundle.RoleDocs...))
 			section(w, "RUNTIMES (--runtime)", bundle.RuntimeDocs)
 			return w.Flush()
 		},

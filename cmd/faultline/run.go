@@ -42,6 +42,10 @@ type runFlags struct {
 	txnMin      int
 	txnMax      int
 	keyDist     string
+	workloadOpt []string
+
+	// nemesisTargets is --nemesis-targets, comma-separated.
+	nemesisTargets string
 }
 
 func newRunCmd() *cobra.Command {
@@ -91,7 +95,9 @@ on the command line override it.`,
   faultline run --workload list-append --target kv-async-token --seed 42
   faultline run --target kv-async-failover --nemesis partition --partition-clients
   faultline run --target postgres-repeatable-read --workload txn-list-append --concurrency 10
-  faultline run --target exec --target-opt command='python3 server.py --id {id} --listen {addr} --peers {peers} --data {data}'`,
+  faultline run --target exec --target-opt command='python3 server.py --id {id} --listen {addr} --peers {peers} --data {data}'
+  faultline run --target 2pc --workload bank --nemesis kill,partition,pause --nemesis-interval 3s
+  faultline run --target 2pc-volatile --workload bank --nemesis kill --target-opt crash-after=first-commit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := f.spec(cmd)
@@ -106,7 +112,8 @@ on the command line override it.`,
 	fl.StringVar(&f.name, "name", "", "test name, the store folder (default <target>-<workload>)")
 	fl.StringVar(&f.target, "target", "kv", "system under test: a named configuration from 'faultline list'")
 	fl.StringArrayVar(&f.targetOpts, "target-opt", nil, "override one target option, k=v (repeatable), e.g. replication=async")
-	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append, txn-list-append or txn-rw-register")
+	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append, bank, txn-list-append or txn-rw-register")
+	fl.StringArrayVar(&f.workloadOpt, "workload-opt", nil, "set one workload option, k=v (repeatable), e.g. accounts=8 for bank (see 'faultline list')")
 	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes (default 5, or the target's own count: 1 for postgres-*)")
 	fl.StringVar(&f.concurrency, "concurrency", "2n", "client processes: a number, or Jepsen's 'Kn' form meaning K × nodes")
 	fl.Float64Var(&f.rate, "rate", 200, "total operations per second across all clients (0 = unthrottled)")
@@ -118,6 +125,7 @@ on the command line override it.`,
 	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1) or docker (containers through testcontainers-go)")
 	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
 	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
+	fl.StringVar(&f.nemesisTargets, "nemesis-targets", "", "whom kill, pause and clock faults aim at: comma-separated one, minority, majority, primaries, all (default: any of them)")
 	fl.BoolVar(&f.partClients, "partition-clients", false, "place each client beside a node, so partitions cut clients off as well as nodes")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
@@ -139,7 +147,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout, txn_min, txn_max, key_dist)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, txn_min, txn_max, key_dist, workload_opts)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -176,6 +184,9 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if set("nemesis-interval") {
 		s.NemesisInterval = harness.Duration(f.interval)
 	}
+	if set("nemesis-targets") {
+		s.NemesisTargets = splitList(f.nemesisTargets)
+	}
 	if set("partition-clients") {
 		s.PartitionClients = f.partClients
 	}
@@ -209,6 +220,26 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 			}
 			s.TargetOpts[k] = v
 		}
+	}
+	if fl.Changed("workload-opt") {
+		if s.WorkloadOpts == nil {
+			s.WorkloadOpts = map[string]string{}
+		}
+		for _, kv := range f.workloadOpt {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return s, usageErr("--workload-opt %q: want key=value, e.g. --workload-opt accounts=8", kv)
+			}
+			s.WorkloadOpts[k] = v
+		}
+	}
+	if w := bundle.DefaultWorkload(s.Target); w != "" && (f.config == "" && !fl.Changed("workload") || f.config != "" && s.Workload == "") {
+		// A target with one workload (twopc: bank) needs no --workload.
+		s.Workload = w
+	}
+	if n := bundle.DefaultNodes(s.Target); n > 0 && (f.config == "" && !fl.Changed("nodes") || f.config != "" && s.Nodes == 0) {
+		// The target's own size (twopc: a coordinator and 3 participants).
+		s.Nodes = n
 	}
 	if s.Nodes < 1 {
 		return s, usageErr("--nodes must be at least 1, got %d", s.Nodes)

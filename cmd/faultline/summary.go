@@ -29,7 +29,7 @@ func printSummary(w io.Writer, dir string, s results.Summary) {
 				fmt.Fprintf(w, "      … and %d more in results.json\n", len(r.Anomalies)-i)
 				break
 			}
-			fmt.Fprintf(w, "      - %s: %s\n", a.Type, a.Explanation)
+			fmt.Fprintf(w, "      - %s: %s\n", a.Type, indentLines(a.Explanation, "        "))
 		}
 		for i, f := range r.Files {
 			if i == maxAnomaliesShown {
@@ -108,4 +108,16 @@ func anomalyTotals(r checkers.Result) string {
 		total += counts[typ]
 	}
 	return fmt.Sprintf("%d anomalies: %s", total, strings.Join(parts, ", "))
+}
+
+// indentLines indents every line after the first of a multi-line
+// explanation (Elle's "Let: ... Then: ..."), so it stays under its bullet.
+func indentLines(s, indent string) string {
+	lines := strings.Split(s, "\n")
+	for i := 1; i < len(lines); i++ {
+		if lines[i] != "" {
+			lines[i] = indent + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
 }

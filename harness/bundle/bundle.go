@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/checkers"
+	// Registers the checkers of txn-list-append and txn-rw-register with
+	// checkers.ForWorkload.
+	_ "github.com/faultline/faultline/checkers/txn"
 	"github.com/faultline/faultline/clients"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/docker"
@@ -41,13 +44,21 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, specErr("target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
-	if cfg.Nodes != 0 && spec.Nodes != cfg.Nodes {
+	if cfg.ExactNodes && spec.Nodes != cfg.Nodes {
 		return harness.Test{}, specErr("target %s runs exactly %d node(s), got --nodes %d", cfg.Name, cfg.Nodes, spec.Nodes)
 	}
 	spec = withTxnDefaults(spec)
-	workload, err := clients.NewWorkloadWith(spec.Workload, txnOptions(spec))
+	var workload harness.Workload
+	if clients.IsTxn(spec.Workload) {
+		workload, err = clients.NewWorkloadWith(spec.Workload, txnOptions(spec))
+	} else {
+		workload, err = clients.NewWorkloadOpts(spec.Workload, spec.WorkloadOpts)
+	}
 	if err != nil {
-		return harness.Test{}, specErr("%v", err)
+		return harness.Test{}, specErr("--workload-opt: %v", err)
+	}
+	if err := systemOpts(&cfg, workload); err != nil {
+		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
 	}
 	command, err := targets.NodeCommand(cfg.System, cfg.Opts)
 	if err != nil {
@@ -74,11 +85,16 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
 	}
-	cs, err := Checkers(spec.Workload)
+	cs, err := CheckersFor(spec)
 	if err != nil {
 		return harness.Test{}, err
 	}
-	nem, err := nemesis.New(spec.Nemesis, nemesis.Options{Primaries: primaries(cfg.System), Shapes: cfg.Shapes})
+	nopts := nemesisOptions(cfg)
+	nopts.Shapes = cfg.Shapes
+	if len(spec.NemesisTargets) > 0 {
+		nopts.Targets = spec.NemesisTargets
+	}
+	nem, err := nemesis.New(spec.Nemesis, nopts)
 	if err != nil {
 		return harness.Test{}, specErr("--nemesis: %v", err)
 	}
@@ -92,6 +108,11 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	}
 	if spec.Keys == 0 {
 		spec.Keys = 1
+	}
+	if spec.Workload == clients.BankName {
+		// Every bank op covers the whole bank: one group, one key, so the
+		// final phase reads the balances once per node.
+		spec.Keys, spec.OpsPerKey = 1, 0
 	}
 	return harness.Test{
 		Spec:    spec,
@@ -107,8 +128,30 @@ func Build(spec harness.Spec) (harness.Test, error) {
 }
 
 // Checkers returns every checker that applies to a workload's histories,
-// plus the availability summary, which applies to all.
+// plus the availability summary, which applies to all. A bank workload is
+// checked with its default options; CheckersFor takes a run's own.
 func Checkers(workload string) ([]checkers.Checker, error) {
+	return CheckersFor(harness.Spec{Workload: workload})
+}
+
+// CheckersFor returns the checkers of a run, from its spec (a stored run's
+// test.json): those of its workload, built with the workload's options
+// (the bank checker needs the accounts and the total), the atomic-commit
+// checker when the target runs transactions over several nodes (twopc),
+// and the availability summary.
+func CheckersFor(spec harness.Spec) ([]checkers.Checker, error) {
+	workload := spec.Workload
+	if workload == clients.BankName {
+		o, err := clients.ParseBankOptions(spec.WorkloadOpts)
+		if err != nil {
+			return nil, specErr("--workload-opt: %v", err)
+		}
+		cs := []checkers.Checker{checkers.Bank{Accounts: o.AccountNames(), Total: o.Total, AllowNegative: o.AllowNegative}}
+		if cfg, ok := targets.Lookup(spec.Target); ok && cfg.System == "twopc" {
+			cs = append(cs, checkers.AtomicCommit{})
+		}
+		return append(cs, checkers.Availability{}), nil
+	}
 	cs := checkers.ForWorkload(workload)
 	if cs == nil && clients.IsTxn(workload) {
 		return []checkers.Checker{pendingTxnChecker{}, checkers.Availability{}}, nil
@@ -139,22 +182,42 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		return clients.Etcd(cfg.Opts, workload)
 	case "redis":
 		return clients.Redis(cfg.Opts, workload)
+	case "raftkv":
+		opts := maps.Clone(cfg.Opts)
+		opts["workload"] = workload
+		return clients.RaftKV(opts)
+	case "lww":
+		opts := maps.Clone(cfg.Opts)
+		opts["workload"] = workload
+		return clients.LWW(opts)
+	case "twopc":
+		return clients.TwoPC(cfg.Opts)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }
 
-// primaries lets the nemesis aim at the current primaries of systems that
-// have them.
-func primaries(system string) nemesis.PrimariesFunc {
-	switch system {
+// nemesisOptions gives the nemesis the roles of cfg's system, to aim
+// faults at, and its crash points.
+func nemesisOptions(cfg targets.Config) nemesis.Options {
+	switch cfg.System {
 	case "kv":
-		return kvPrimaries
+		return nemesis.Options{Roles: []nemesis.Role{kvPrimariesRole}}
+	case "raftkv":
+		return nemesis.Options{Roles: []nemesis.Role{raftkvLeadersRole}}
 	case "etcd":
-		return etcdLeaders
+		return nemesis.Options{Roles: []nemesis.Role{etcdLeadersRole}}
 	case "redis":
-		return redisPrimaries
+		return nemesis.Options{Roles: []nemesis.Role{redisPrimariesRole}}
+	case "twopc":
+		o := nemesis.Options{Roles: []nemesis.Role{twopcCoordinatorRole}}
+		if crash := twopcCrash(cfg.Opts); crash != nil {
+			// A crash point lives in the coordinator: kills (and
+			// pauses) aim there, so that each lands inside the protocol.
+			o.Crash, o.Targets = crash, []string{twopcCoordinatorRole.Name}
+		}
+		return o
 	}
-	return nil
+	return nemesis.Options{}
 }
 
 func runtime(name string) (harness.Runtime, error) {
@@ -165,4 +228,22 @@ func runtime(name string) (harness.Runtime, error) {
 		return docker.Runtime{}, nil
 	}
 	return nil, specErr("unknown runtime %q (known: %s)", name, strings.Join(Runtimes, ", "))
+}
+
+// DefaultNodes is the node count a run of target uses unless told
+// otherwise, or 0 when the target has none of its own.
+func DefaultNodes(target string) int {
+	if cfg, ok := targets.Lookup(target); ok {
+		return cfg.Nodes
+	}
+	return 0
+}
+
+// DefaultWorkload is the workload a run of target uses unless told
+// otherwise: the only one it supports, or "" when it supports several.
+func DefaultWorkload(target string) string {
+	if cfg, ok := targets.Lookup(target); ok && len(cfg.Workloads) == 1 {
+		return cfg.Workloads[0]
+	}
+	return ""
 }

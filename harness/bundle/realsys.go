@@ -10,10 +10,26 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/targets"
 	"github.com/faultline/faultline/targets/etcd"
 	"github.com/faultline/faultline/targets/redis"
 )
+
+// etcdLeadersRole makes etcd's leaders a target of kill and pause, and
+// "isolate-primaries" a partition shape.
+var etcdLeadersRole = nemesis.Role{
+	Name: nemesis.TargetPrimaries, Nodes: etcdLeaders, Isolate: true,
+	Doc: "etcd: the members that believe they lead (asked from each member's /admin/status when the fault starts)",
+}
+
+// redisPrimariesRole makes the Redis servers that act as primary a target
+// of kill and pause, and "isolate-primaries" a partition shape: the
+// redis-sentinel configuration draws its partitions from that shape alone.
+var redisPrimariesRole = nemesis.Role{
+	Name: nemesis.TargetPrimaries, Nodes: redisPrimaries, Isolate: true,
+	Doc: "redis-sentinel: the Redis servers whose ROLE is master (two under split brain)",
+}
 
 // etcdLeaders asks every etcd member whether it believes it leads: the
 // nemesis's "primaries" (a deposed leader that has not heard of its

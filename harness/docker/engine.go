@@ -18,7 +18,14 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/faultline/faultline/harness/docker/internal/procscan"
 )
+
+// Every package this one imports, testcontainers included, has run its
+// init by now; procscan kept testcontainers' from listing every process on
+// the machine (see its doc). Put HOST_PROC back as the user had it.
+func init() { procscan.Restore() }
 
 // Labels put on everything faultline creates in the engine, so Close and
 // Clean find it again whatever state a run died in.

@@ -94,13 +94,14 @@ func TestTornWALRecordIsTruncated(t *testing.T) {
 	c.write("n1", "x", 2)
 	c.stop("n1")
 	path := walPath(c, "n1")
-	good := fileSize(t, path)
-	// Half a record: a header promising 100 bytes and 10 of them.
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	good := c.nodes["n1"].srv.wal.size // the records, without the zeros grown ahead of them
+	// Half a record where the next one goes: a header promising 100 bytes
+	// and 10 of them.
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write([]byte{100, 0, 0, 0, 1, 2, 3, 4, '{', '"', 'i', '"', ':', '3', ',', '"', 'e', '"'})
+	f.WriteAt([]byte{100, 0, 0, 0, 1, 2, 3, 4, '{', '"', 'i', '"', ':', '3', ',', '"', 'e', '"'}, good)
 	f.Close()
 
 	c.start("n1")
@@ -136,7 +137,8 @@ func TestCorruptWALRecordIsTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[len(b)-3] ^= 0xff // damage the last record's payload: its checksum fails
+	end := c.nodes["n1"].srv.wal.size // the records end here; zeros grown ahead follow
+	b[end-3] ^= 0xff                  // damage the last record's payload: its checksum fails
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

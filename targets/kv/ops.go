@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -41,61 +42,73 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 		s.respond(w, http.StatusBadRequest, Response{Error: ErrBadRequest, Detail: err.Error()})
 		return
 	}
+	sync := s.opts.Replication == ReplicationSync
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.role != RolePrimary {
 		s.respondLocked(w, http.StatusConflict, Response{Error: ErrNotPrimary, Detail: "writes go to the primary"})
-		s.mu.Unlock()
 		return
 	}
-	cur := s.st.keys[req.Key]
-	e := Entry{Index: s.st.applied() + 1, Epoch: s.epoch, Key: req.Key, Value: req.Value}
+	// Decide against the accepted state: every write accepted before this
+	// one, durable or not, comes before it in the log.
+	cur := s.st.current(req.Key)
+	e := Entry{Index: s.st.last() + 1, Epoch: s.epoch, Key: req.Key, Value: req.Value}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*s.opts.ReplTimeout)
+	defer cancel()
+	refuse := func(code int, resp Response) {
+		// The refusal was decided on the accepted state; answer once that
+		// state is durable, so no client learns of a state a crash could
+		// still undo. The operation itself did nothing, so it is refused
+		// even if the wait ends early.
+		_ = s.commitLocked(ctx, e.Index-1, sync)
+		s.respondLocked(w, code, resp)
+	}
 	switch req.Op {
 	case OpWrite, OpCAS:
 		if cur != nil && cur.kind != KindRegister {
-			s.respondLocked(w, http.StatusConflict, Response{Error: ErrWrongType, Detail: "key holds a list"})
-			s.mu.Unlock()
+			refuse(http.StatusConflict, Response{Error: ErrWrongType, Detail: "key holds a list"})
 			return
 		}
 		if req.Op == OpCAS && (cur == nil || cur.reg != req.From) {
-			s.respondLocked(w, http.StatusConflict, Response{Error: ErrCASMismatch, Detail: "register does not hold the expected value"})
-			s.mu.Unlock()
+			refuse(http.StatusConflict, Response{Error: ErrCASMismatch, Detail: "register does not hold the expected value"})
 			return
 		}
 		e.Kind = EntrySet
 	case OpAppend:
 		if cur != nil && cur.kind != KindList {
-			s.respondLocked(w, http.StatusConflict, Response{Error: ErrWrongType, Detail: "key holds a register"})
-			s.mu.Unlock()
+			refuse(http.StatusConflict, Response{Error: ErrWrongType, Detail: "key holds a register"})
 			return
 		}
 		e.Kind = EntryAppend
 	default:
 		s.respondLocked(w, http.StatusBadRequest, Response{Error: ErrBadRequest, Detail: "op must be write, cas or append"})
-		s.mu.Unlock()
 		return
 	}
-	sync := s.opts.Replication == ReplicationSync
-	if err := s.wal.append([]Entry{e}, sync); err != nil {
-		// Part of the record may be on disk; the client cannot know.
-		s.log.Printf("wal append %d: %v", e.Index, err)
-		s.respondLocked(w, http.StatusInternalServerError, Response{Error: ErrIndeterminate, Detail: err.Error()})
-		s.mu.Unlock()
+	s.st.accept(e, s.clk.Now())
+	if s.shipsAhead() {
+		s.kickAllLocked() // replication overlaps the fsync below
+	}
+	if err := s.commitLocked(ctx, e.Index, sync); err != nil {
+		// Part of the batch may be on disk; the client cannot know.
+		s.respondLocked(w, http.StatusInternalServerError, Response{Error: ErrIndeterminate, Version: e.Index, Detail: err.Error()})
 		return
 	}
-	s.st.apply(e, s.clk.Now())
-	s.broadcastLocked()
-	s.kickAllLocked()
-	s.mu.Unlock()
-
+	if s.st.epochAt(e.Index) != e.Epoch {
+		s.respondLocked(w, http.StatusOK, Response{Error: ErrIndeterminate, Version: e.Index, Detail: "a new primary's log replaced the entry"})
+		return
+	}
 	if !sync {
-		s.respond(w, http.StatusOK, Response{OK: true, Version: e.Index})
+		s.respondLocked(w, http.StatusOK, Response{OK: true, Version: e.Index})
 		return
 	}
-	if s.awaitReplicas(r, e.Index) {
-		s.respond(w, http.StatusOK, Response{OK: true, Version: e.Index})
+	s.mu.Unlock()
+	ok := s.awaitReplicas(r, e.Index)
+	s.mu.Lock()
+	if ok {
+		s.respondLocked(w, http.StatusOK, Response{OK: true, Version: e.Index})
 		return
 	}
-	s.respond(w, http.StatusOK, Response{Error: ErrIndeterminate, Version: e.Index,
+	s.respondLocked(w, http.StatusOK, Response{Error: ErrIndeterminate, Version: e.Index,
 		Detail: "not every replica confirmed within repl-timeout"})
 }
 

@@ -13,6 +13,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -54,6 +56,10 @@ type Server struct {
 	changed   chan struct{}
 	lastHeard time.Time // node time of the last message from the primary
 	kick      map[string]chan struct{}
+	// broken is set once the log could not be written or synced; stop,
+	// set by Serve, ends the node with it.
+	broken error
+	stop   func(error)
 
 	ready atomic.Bool
 }
@@ -118,9 +124,7 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	}
 	s.wal = w
 	now := s.clk.Now()
-	for _, e := range entries {
-		s.st.apply(e, now)
-	}
+	s.st.recover(entries, now)
 	if torn > 0 {
 		s.log.Printf("wal: cut off a torn or corrupt tail of %d bytes", torn)
 	}
@@ -138,6 +142,15 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 	}
 	s.role = RoleReplica
 	if s.primary == s.id {
+		if s.shipsAhead() {
+			// Every life in a new epoch, durably before the first write:
+			// see shipsAhead.
+			s.epoch++
+			if err := writeMeta(s.dir, meta{Epoch: s.epoch, Primary: s.primary}); err != nil {
+				w.close()
+				return nil, fmt.Errorf("kv %s: start epoch %d: %w", cfg.ID, s.epoch, err)
+			}
+		}
 		s.becomePrimaryLocked()
 	}
 	s.lastHeard = now
@@ -148,8 +161,18 @@ func New(cfg Config, logw io.Writer) (*Server, error) {
 // Clock is the node's clock, which the harness skews through /admin/clock.
 func (s *Server) Clock() *clock.Clock { return s.clk }
 
-// Run recovers the node and serves on cfg.Listen until ctx ends.
+// Run recovers the node and serves on cfg.Listen until ctx ends. It is
+// meant to own its process (`faultline node kv`): unless the environment
+// sets GOMAXPROCS, it runs the Go scheduler with one P. A kv node is bound
+// by its disk and its peers, not its CPU, and with two Ps on a shared
+// 2-core machine the scheduler spent more CPU looking for work and handing
+// Ps around every fsync than the node spent serving: one P took a third
+// off the nodes' CPU per operation (README, Performance). Its goroutines
+// still run concurrently.
 func Run(ctx context.Context, cfg Config, logw io.Writer) error {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	s, err := New(cfg, logw)
 	if err != nil {
 		return err
@@ -165,8 +188,11 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 // Serve serves clients, peers and the harness on ln and runs replication
 // and failover until ctx ends; then it stops everything and closes the WAL.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.stop = cancel
+	s.mu.Unlock()
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -177,8 +203,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.replicate(ctx, id) }()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); s.monitorLease(ctx) }()
+	go func() { defer wg.Done(); s.logWALStats(ctx, time.Second) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -188,10 +215,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		// A failed log stops the node with its cause; a plain cancel is a
+		// normal stop.
+		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			err = cause
+		}
 	case err = <-errc:
 		err = fmt.Errorf("kv %s: serve: %w", s.id, err)
 	}
-	cancel()
+	cancel(nil)
 	shut, done := context.WithTimeout(context.Background(), 2*time.Second)
 	defer done()
 	_ = srv.Shutdown(shut) // handlers stop on ctx; stragglers are cut off at the deadline
@@ -199,6 +231,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	s.httpc.CloseIdleConnections()
 	s.mu.Lock()
+	// A handler cut off at the deadline may still be in an fsync.
+	for s.st.flushing {
+		ch := s.changed
+		s.mu.Unlock()
+		s.waitChange(context.Background(), ch, poll)
+		s.mu.Lock()
+	}
 	if cerr := s.wal.close(); cerr != nil && err == nil {
 		err = fmt.Errorf("kv %s: close wal: %w", s.id, cerr)
 	}
@@ -234,6 +273,7 @@ func (s *Server) Status() Status {
 	st := Status{
 		ID: s.id, Role: s.role, Epoch: s.epoch, Primary: s.primary,
 		Applied: s.st.applied(), Peers: map[string]PeerStatus{}, Options: s.rawOpts,
+		WALRecords: s.wal.records.Load(), WALSyncs: s.wal.syncs.Load(),
 	}
 	for id, addr := range s.peers {
 		ps := PeerStatus{Addr: addr}

@@ -120,6 +120,11 @@ type Status struct {
 	Applied uint64                `json:"applied"`
 	Peers   map[string]PeerStatus `json:"peers"`
 	Options map[string]string     `json:"options,omitempty"`
+	// WALRecords and WALSyncs count the records this node wrote to its
+	// log and the fsyncs it made since it started: with group commit one
+	// fsync carries every write that arrived during the one before.
+	WALRecords uint64 `json:"wal_records"`
+	WALSyncs   uint64 `json:"wal_syncs"`
 }
 
 // PeerStatus is what a node knows of one peer; Match and Next are the
