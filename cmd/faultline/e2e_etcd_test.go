@@ -78,3 +78,16 @@ func TestEtcdRunsLeaveNoProcess(t *testing.T) {
 		waitNoLeaks(t, store)
 	})
 }
+
+// matrix-etcd.yaml holds the etcd cells, which need this build tag.
+func TestEtcdMatrixMatchesEveryExpectation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the etcd matrix takes about a minute")
+	}
+	dir := t.TempDir()
+	out, code := faultline(t, "matrix", "--parallel", "2", "--store", filepath.Join(dir, "store"), "--out", filepath.Join(dir, "out"), "../../matrix-etcd.yaml")
+	if code != 0 {
+		t.Fatalf("matrix exit %d, want 0:\n%s", code, out)
+	}
+	assertNoLeaks(t, dir)
+}
