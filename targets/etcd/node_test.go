@@ -7,7 +7,7 @@ import "testing"
 // etcd derives member and cluster ids from --initial-cluster, so every
 // member must compute the same string from its own view: its shared
 // address and its peers'.
-func TestInitialClusterIsTheSameOnEveryMember(t *testing.T) {
+func TestEtcdInitialClusterIsTheSameOnEveryMember(t *testing.T) {
 	shared := map[string]string{"n1": "127.0.0.1:1001", "n2": "127.0.0.1:1002", "n3": "127.0.0.1:1003"}
 	var first string
 	for self, addr := range shared {
