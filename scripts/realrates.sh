@@ -23,10 +23,10 @@ row() {
 	local name=$1 want=$2 text=$3
 	shift 3
 	case $name in *"${ROWS:-}"*) ;; *) return ;; esac
-	local met=0 i code log
+	local met=0 i code log safe=${name//\//_}
 	for i in $(seq 1 "$n"); do
-		log="$store/$name-$i.log"
-		"$bin" run --store "$store/$name" --seed "$((1000 + i))" "$@" >"$log" 2>&1
+		log="$store/$safe-$i.log"
+		"$bin" run --store "$store/$safe" --seed "$((1000 + i))" "$@" >"$log" 2>&1
 		code=$?
 		if [ "$code" = "$want" ] && { [ -z "$text" ] || grep -q -- "$text" "$log"; }; then
 			met=$((met + 1))
