@@ -201,4 +201,3 @@ func writeOutcome(err error) history.Type {
 	}
 	return history.Info
 }
-

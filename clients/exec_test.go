@@ -163,3 +163,30 @@ func TestExecTransportErrors(t *testing.T) {
 		t.Errorf("a read-only transaction whose answer was lost: %v, want fail", done)
 	}
 }
+
+// FuzzExecAnswer: whatever a node answers, the client maps it onto ok, fail
+// or info without panic, and an ok transaction matches what was sent.
+func FuzzExecAnswer(f *testing.F) {
+	for _, s := range []string{`{"type":"ok","value":[["r","1",[1,2]],["append","2",3]]}`, `{"type":"ok","value":null}`,
+		`{"type":"fail"}`, `{"type":"ok","value":[["r","1",{"a":1}],["append","2",3]]}`, `[]`, `{"type":"ok","value":[[1,2,3]]}`} {
+		f.Add(s)
+	}
+	op := history.Op{Type: history.Invoke, F: history.TxnF, Value: history.Txn{{F: "r", Key: "1"}, {F: "append", Key: "2", Value: int64(3)}}}
+	f.Fuzz(func(t *testing.T, body string) {
+		_, addr := execNode(t, func(ExecRequest) (int, string) { return 200, body })
+		done := execClientFor(t, addr, TxnListAppendName).Invoke(context.Background(), op)
+		switch done.Type {
+		case history.OK:
+			got := done.Value.(history.Txn)
+			if len(got) != 2 || got[0].Key != "1" || got[1].Value != int64(3) {
+				t.Fatalf("ok with %v for %v", got, op.Value)
+			}
+			if _, isList := got[0].Value.([]int64); !isList {
+				t.Fatalf("ok read %v is not a list", got[0].Value)
+			}
+		case history.Fail, history.Info:
+		default:
+			t.Fatalf("type %q", done.Type)
+		}
+	})
+}

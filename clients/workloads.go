@@ -64,6 +64,7 @@ func NewWorkloadWith(name string, txn TxnOptions) (harness.Workload, error) {
 
 // IsTxn reports whether the named workload's operations are transactions.
 func IsTxn(name string) bool { return name == TxnListAppendName || name == TxnRWRegisterName }
+
 // NewWorkloadOpts is NewWorkload with the workload's parameters
 // (--workload-opt). Only bank takes any; the others refuse every option.
 func NewWorkloadOpts(name string, opts map[string]string) (harness.Workload, error) {

@@ -24,11 +24,12 @@ type Config struct {
 	// does not hold for runs of that workload; see ExpectFor.
 	Unreliable map[string][]string
 	// Nodes is the node count a run uses unless told otherwise; 0 leaves
-	// it to the caller. With ExactNodes it is the only count the
-	// configuration runs: a single server, say, which more nodes would
-	// turn into independent databases.
-	Nodes      int
-	ExactNodes bool
+	// it to the caller.
+	Nodes int
+	// FixedNodes says Nodes is the only count the configuration runs: a
+	// single server, say, which more nodes would turn into independent
+	// databases.
+	FixedNodes bool
 	// Shapes, if set, are the partition shapes this configuration's
 	// partitions are drawn from: the fault that exposes its known
 	// behaviour (Redis Sentinel: the primary cut off with its clients).
@@ -123,21 +124,21 @@ var catalog = []Config{
 		Expect: sessionExpect(false, false),
 	},
 	{
-		Name: "postgres-serializable", System: "postgres", Nodes: 1, ExactNodes: true,
+		Name: "postgres-serializable", System: "postgres", Nodes: 1, FixedNodes: true,
 		Opts:      map[string]string{"isolation": "serializable"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL from the machine's packages, one server, every transaction SERIALIZABLE: no anomaly, serializable not ruled out, under kills and pauses too",
 		Expect:    map[string]bool{txnSerializable: true},
 	},
 	{
-		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1, ExactNodes: true,
+		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1, FixedNodes: true,
 		Opts:      map[string]string{"isolation": "repeatable-read"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL, REPEATABLE READ (snapshot isolation): write skew (G2-item) found, serializable ruled out, snapshot isolation not",
 		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: true},
 	},
 	{
-		Name: "postgres-read-committed", System: "postgres", Nodes: 1, ExactNodes: true,
+		Name: "postgres-read-committed", System: "postgres", Nodes: 1, FixedNodes: true,
 		Opts:      map[string]string{"isolation": "read-committed"},
 		Workloads: txnWorkloads,
 		Doc:       "PostgreSQL, READ COMMITTED: read skew (G-single) on txn-list-append and lost updates on txn-rw-register found, snapshot isolation ruled out",
@@ -162,7 +163,7 @@ var catalog = []Config{
 		Expect: map[string]bool{checkers.Linearizable: false},
 	},
 	{
-		Name: "redis-sentinel", System: "redis", Nodes: 6, ExactNodes: true,
+		Name: "redis-sentinel", System: "redis", Nodes: 6, FixedNodes: true,
 		Opts: map[string]string{},
 		Doc:  "real Redis and Redis Sentinel from Debian's packages: a primary, two replicas, three sentinels; partitions cut the primary off with the clients beside it, Sentinel promotes a replica, and the writes the old primary acknowledged meanwhile are lost",
 		// Asynchronous replication and failover: the old primary's

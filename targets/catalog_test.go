@@ -2,6 +2,7 @@ package targets
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,6 +124,36 @@ func TestFailoverRegisterRunsMakeNoConvergenceClaim(t *testing.T) {
 	}
 	if _, ok := c.ExpectFor("register")["convergence"]; ok {
 		t.Fatal("register runs of kv-async-failover claim a convergence verdict the register cannot show")
+	}
+}
+
+func TestPostgresConfigurationsAsDesigned(t *testing.T) {
+	want := map[string]map[string]bool{
+		"postgres-serializable":    {"serializable": true},
+		"postgres-repeatable-read": {"serializable": false, "snapshot-isolation": true},
+		"postgres-read-committed":  {"snapshot-isolation": false},
+	}
+	for name, exp := range want {
+		c, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		if c.Nodes != 1 || !c.FixedNodes || c.System != "postgres" || !slices.Equal(c.Workloads, []string{"txn-list-append", "txn-rw-register"}) {
+			t.Errorf("%s: %+v, want one postgres node running the txn workloads", name, c)
+		}
+		for m, held := range exp {
+			if got, ok := c.Expect[m]; !ok || got != held {
+				t.Errorf("%s: expect[%s] = %v (present %v), want %v", name, m, got, ok, held)
+			}
+		}
+	}
+	// An installed command is declared for the runtimes, never run as
+	// `faultline node`.
+	if err := RunNode(context.Background(), "postgres", NodeConfig{ID: "n1"}, nil); err == nil || !strings.Contains(err.Error(), "installed command") {
+		t.Errorf("faultline node postgres: %v, want a refusal", err)
+	}
+	if cmd, err := NodeCommand("kv", nil); cmd != nil || err != nil {
+		t.Errorf("kv nodes are faultline nodes, got a command %+v, %v", cmd, err)
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
 	"github.com/faultline/faultline/results"
-	"github.com/faultline/faultline/targets"
 )
 
 type runFlags struct {
@@ -43,9 +42,6 @@ type runFlags struct {
 	txnMax      int
 	keyDist     string
 	workloadOpt []string
-
-	// nemesisTargets is --nemesis-targets, comma-separated.
-	nemesisTargets string
 }
 
 func newRunCmd() *cobra.Command {
@@ -114,7 +110,7 @@ on the command line override it.`,
 	fl.StringArrayVar(&f.targetOpts, "target-opt", nil, "override one target option, k=v (repeatable), e.g. replication=async")
 	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append, bank, txn-list-append or txn-rw-register")
 	fl.StringArrayVar(&f.workloadOpt, "workload-opt", nil, "set one workload option, k=v (repeatable), e.g. accounts=8 for bank (see 'faultline list')")
-	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes (default 5, or the target's own count: 1 for postgres-*)")
+	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes (default 5, or the target's own count: 1 for postgres-*, 4 for 2pc)")
 	fl.StringVar(&f.concurrency, "concurrency", "2n", "client processes: a number, or Jepsen's 'Kn' form meaning K × nodes")
 	fl.Float64Var(&f.rate, "rate", 200, "total operations per second across all clients (0 = unthrottled)")
 	fl.DurationVar(&f.timeLimit, "time-limit", 20*time.Second, "how long the main phase runs")
@@ -125,7 +121,6 @@ on the command line override it.`,
 	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1) or docker (containers through testcontainers-go)")
 	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
 	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
-	fl.StringVar(&f.nemesisTargets, "nemesis-targets", "", "whom kill, pause and clock faults aim at: comma-separated one, minority, majority, primaries, all (default: any of them)")
 	fl.BoolVar(&f.partClients, "partition-clients", false, "place each client beside a node, so partitions cut clients off as well as nodes")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
@@ -147,7 +142,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, txn_min, txn_max, key_dist, workload_opts)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout, txn_min, txn_max, key_dist, workload_opts)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -184,9 +179,6 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if set("nemesis-interval") {
 		s.NemesisInterval = harness.Duration(f.interval)
 	}
-	if set("nemesis-targets") {
-		s.NemesisTargets = splitList(f.nemesisTargets)
-	}
 	if set("partition-clients") {
 		s.PartitionClients = f.partClients
 	}
@@ -201,13 +193,6 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	}
 	if set("key-dist") {
 		s.KeyDist = f.keyDist
-	}
-	if !fl.Changed("nodes") && (f.config == "" || s.Nodes == 0) {
-		// A target that runs a fixed number of nodes (one PostgreSQL
-		// server) sets the default.
-		if c, ok := targets.Lookup(s.Target); ok && c.Nodes != 0 {
-			s.Nodes = c.Nodes
-		}
 	}
 	if fl.Changed("target-opt") {
 		if s.TargetOpts == nil {

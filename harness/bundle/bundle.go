@@ -44,18 +44,12 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, specErr("target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
-	if cfg.ExactNodes && spec.Nodes != cfg.Nodes {
+	if cfg.FixedNodes && spec.Nodes != cfg.Nodes {
 		return harness.Test{}, specErr("target %s runs exactly %d node(s), got --nodes %d", cfg.Name, cfg.Nodes, spec.Nodes)
 	}
-	spec = withTxnDefaults(spec)
-	var workload harness.Workload
-	if clients.IsTxn(spec.Workload) {
-		workload, err = clients.NewWorkloadWith(spec.Workload, txnOptions(spec))
-	} else {
-		workload, err = clients.NewWorkloadOpts(spec.Workload, spec.WorkloadOpts)
-	}
+	workload, err := newWorkload(&spec)
 	if err != nil {
-		return harness.Test{}, specErr("--workload-opt: %v", err)
+		return harness.Test{}, err
 	}
 	if err := systemOpts(&cfg, workload); err != nil {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
@@ -153,9 +147,6 @@ func CheckersFor(spec harness.Spec) ([]checkers.Checker, error) {
 		return append(cs, checkers.Availability{}), nil
 	}
 	cs := checkers.ForWorkload(workload)
-	if cs == nil && clients.IsTxn(workload) {
-		return []checkers.Checker{pendingTxnChecker{}, checkers.Availability{}}, nil
-	}
 	if cs == nil {
 		var names []string
 		for _, w := range clients.Workloads() {

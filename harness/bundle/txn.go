@@ -1,16 +1,35 @@
 package bundle
 
 import (
-	"context"
 	"slices"
 	"strings"
 
-	"github.com/faultline/faultline/checkers"
 	"github.com/faultline/faultline/clients"
 	"github.com/faultline/faultline/harness"
-	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/nemesis"
 )
+
+// newWorkload makes the spec's workload: a transactional one from the
+// txn fields (filled with their defaults, so test.json records them), any
+// other from its --workload-opt options.
+func newWorkload(spec *harness.Spec) (harness.Workload, error) {
+	if !clients.IsTxn(spec.Workload) {
+		w, err := clients.NewWorkloadOpts(spec.Workload, spec.WorkloadOpts)
+		if err != nil {
+			return nil, specErr("--workload-opt: %v", err)
+		}
+		return w, nil
+	}
+	if len(spec.WorkloadOpts) > 0 {
+		return nil, specErr("--workload-opt: workload %s takes no options; its parameters are --txn-min, --txn-max, --key-dist, --keys and --ops-per-key", spec.Workload)
+	}
+	*spec = withTxnDefaults(*spec)
+	w, err := clients.NewWorkloadWith(spec.Workload, txnOptions(*spec))
+	if err != nil {
+		return nil, specErr("%v", err)
+	}
+	return w, nil
+}
 
 // withTxnDefaults fills the transactional parameters of a txn workload's
 // spec, so that test.json records the values the run used.
@@ -73,14 +92,4 @@ func withoutClockWhy(target, why string, kinds []string) ([]string, []string, er
 	}
 	note := "nemesis all: clock faults left out, since they cannot reach this target: " + why
 	return out, []string{note}, nil
-}
-
-// pendingTxnChecker stands in until the transactional checker is built in:
-// it decides nothing, so a transactional run is never reported valid.
-type pendingTxnChecker struct{}
-
-func (pendingTxnChecker) Name() string { return "txn" }
-
-func (pendingTxnChecker) Check(context.Context, history.History, checkers.Options) checkers.Result {
-	return checkers.Result{Valid: checkers.Unknown, Error: "no transactional checker is built into this faultline yet; check the history with elle-cli"}
 }

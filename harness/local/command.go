@@ -26,7 +26,13 @@ import (
 // whose other end only the harness holds.
 
 // setupTimeout bounds each setup command (initdb and the like).
-const setupTimeout = 2 * time.Minute
+const setupTimeout = 5 * time.Minute
+
+// commandHealthTimeout is how long a node command gets to come up unless
+// the spec says otherwise:
+// an installed server may replay its log after a kill (PostgreSQL's crash
+// recovery) before it answers, and on a busy machine that takes a while.
+const commandHealthTimeout = time.Minute
 
 // vars returns node n's placeholder values.
 func (c *Cluster) vars(n *node) harness.NodeVars {
@@ -210,7 +216,7 @@ func (c *Cluster) probe(ctx context.Context, n *node) error {
 		}
 		return conn.Close()
 	case len(h.Command) > 0:
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(pctx, n.health[0], n.health[1:]...)
 		cmd.Env = append(os.Environ(), n.env...)

@@ -63,6 +63,9 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 			return nil, fmt.Errorf("local runtime: finding the faultline binary: %w", err)
 		}
 	}
+	if spec.HealthTimeout == 0 && spec.Command != nil {
+		spec.HealthTimeout = commandHealthTimeout
+	}
 	if spec.HealthTimeout == 0 {
 		spec.HealthTimeout = DefaultHealthTimeout
 	}

@@ -218,3 +218,17 @@ func TestGuardKillsTreeWhenHarnessIsKilled(t *testing.T) {
 		return len(leakcheck.Processes(strconv.Itoa(marker))) == 0
 	})
 }
+
+// FuzzParseStat: any line parses or is refused, without panic, and what
+// parses names a pid, a parent and a state letter.
+func FuzzParseStat(f *testing.F) {
+	for _, s := range []string{"42 (postgres) S 7 42", "1 ((x)) R 0", "7 (a) b) Z 1", ")", "(", "1 () T 2"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := parseStat(b)
+		if err == nil && (p.State == 0 || p.State == ' ') {
+			t.Fatalf("parseStat(%q) = %+v with no state", b, p)
+		}
+	})
+}

@@ -12,20 +12,20 @@ import (
 func TestRouteOfSendsEachFirstLineWhereEtcdServesIt(t *testing.T) {
 	for line, want := range map[string]route{
 		"GET /raft/stream/msgappv2/8e9e05c52164694d HTTP/1.1\r\n": toPeer,
-		"POST /raft HTTP/1.1\r\n":                                toPeer,
-		"GET /raft/probing HTTP/1.1\r\n":                         toPeer,
-		"GET /members HTTP/1.1\r\n":                              toPeer,
-		"GET /members/hashkv HTTP/1.1\r\n":                       toPeer,
-		"POST /leases/internal HTTP/1.1\r\n":                     toPeer,
-		"GET /downgrade/enabled HTTP/1.1\r\n":                    toPeer,
-		"GET /version HTTP/1.1\r\n":                              toPeer,
-		"PRI * HTTP/2.0\r\n":                                     toClient,
-		"GET /metrics HTTP/1.1\r\n":                              toClient,
-		"GET /rafters HTTP/1.1\r\n":                              toClient, // a prefix of a word is not the path
-		"GET /health HTTP/1.1\r\n":                               toOwn,
-		"POST /admin/clock HTTP/1.1\r\n":                         toOwn,
-		"GET /admin/status HTTP/1.1\r\n":                         toOwn,
-		"\r\n":                                                   toClient,
+		"POST /raft HTTP/1.1\r\n":                                 toPeer,
+		"GET /raft/probing HTTP/1.1\r\n":                          toPeer,
+		"GET /members HTTP/1.1\r\n":                               toPeer,
+		"GET /members/hashkv HTTP/1.1\r\n":                        toPeer,
+		"POST /leases/internal HTTP/1.1\r\n":                      toPeer,
+		"GET /downgrade/enabled HTTP/1.1\r\n":                     toPeer,
+		"GET /version HTTP/1.1\r\n":                               toPeer,
+		"PRI * HTTP/2.0\r\n":                                      toClient,
+		"GET /metrics HTTP/1.1\r\n":                               toClient,
+		"GET /rafters HTTP/1.1\r\n":                               toClient, // a prefix of a word is not the path
+		"GET /health HTTP/1.1\r\n":                                toOwn,
+		"POST /admin/clock HTTP/1.1\r\n":                          toOwn,
+		"GET /admin/status HTTP/1.1\r\n":                          toOwn,
+		"\r\n":                                                    toClient,
 	} {
 		if got := routeOf([]byte(line)); got != want {
 			t.Errorf("%q routed to %d, want %d", line, got, want)

@@ -16,8 +16,8 @@ import (
 
 // Options configure an exec target.
 type Options struct {
-	Command       string        // the node's shell command line, a template
-	Setup         string        // run once per node before its first start; a template
+	Command       string // the node's shell command line, a template
+	Setup         string // run once per node before its first start; a template
 	Health        harness.Health
 	Route         string        // which node a process sends its operations to
 	ClientTimeout time.Duration // per-operation timeout of the client

@@ -118,8 +118,10 @@ func txn(mops ...history.Mop) history.Op {
 	return history.Op{Process: 0, Type: history.Invoke, F: history.TxnF, Value: history.Txn(mops)}
 }
 
-func appendOp(k string, v int64) history.Mop { return history.Mop{F: history.MopAppend, Key: k, Value: v} }
-func readOp(k string) history.Mop          { return history.Mop{F: history.MopRead, Key: k} }
+func appendOp(k string, v int64) history.Mop {
+	return history.Mop{F: history.MopAppend, Key: k, Value: v}
+}
+func readOp(k string) history.Mop { return history.Mop{F: history.MopRead, Key: k} }
 func writeOp(k string, v int64) history.Mop {
 	return history.Mop{F: history.MopWrite, Key: k, Value: v}
 }
@@ -270,12 +272,20 @@ func TestSerializationFailureIsFail(t *testing.T) {
 
 // A COMMIT whose answer never comes is info: here the server commits
 // locally and then waits for a standby that does not exist, and the
-// client's timeout ends the wait. The write is there afterwards, which is
-// why fail would have been wrong.
+// client's timeout ends its wait. The write shows once the server stops
+// waiting, which is why fail would have been wrong.
 func TestUnansweredCommitIsInfo(t *testing.T) {
 	n := startNode(t, postgres.Serializable)
-	c := n.client(t, 0, clients.TxnRWRegisterName, map[string]string{"client-timeout": "1s"})
-	if done := invoke(c, txn(readOp("x"))); done.Type != history.OK {
+	f, err := clients.Postgres(map[string]string{"client-timeout": "1s"}, clients.TxnRWRegisterName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := f(context.Background(), n, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if done := invoke(first, txn(readOp("x"))); done.Type != history.OK {
 		t.Fatal(done) // creates the schema before commits start to hang
 	}
 	admin := n.conn(t)
@@ -284,6 +294,26 @@ func TestUnansweredCommitIsInfo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A backend started once the server has reloaded its settings waits
+	// for the standby at every commit.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		fresh := n.conn(t)
+		var names string
+		if err := fresh.QueryRow(context.Background(), "SHOW synchronous_standby_names").Scan(&names); err != nil {
+			t.Fatal(err)
+		}
+		if names == "nobody" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server never took the new setting")
+		}
+	}
+	c, err := f(context.Background(), n, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 	done := invoke(c, txn(writeOp("x", 7)))
 	if done.Type != history.Info || !strings.Contains(done.Error, "commit") {
 		t.Fatalf("a commit left waiting: %v, want info naming the commit", done)
@@ -293,8 +323,15 @@ func TestUnansweredCommitIsInfo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The backend committed locally and waits for the standby; once the
+	// setting is gone the checkpointer releases it, and the write shows.
 	var v int64
-	if err := admin.QueryRow(context.Background(), "SELECT v FROM txn_register WHERE k = 'x'").Scan(&v); err != nil || v != 7 {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err = admin.QueryRow(context.Background(), "SELECT v FROM txn_register WHERE k = 'x'").Scan(&v); err == nil {
+			break
+		}
+	}
+	if err != nil || v != 7 {
 		t.Fatalf("x = %d (%v), want 7: the info transaction did commit", v, err)
 	}
 }
