@@ -47,6 +47,6 @@ row etcd/list-append/partition,kill/clients-partitioned 0 "" \
 	--target etcd --workload list-append --nodes 3 --concurrency 6 --keys 3 --nemesis partition,kill \
 	--nemesis-interval 1s --partition-clients --time-limit 6s
 row etcd-serializable/register/partition 1 "nonlinearizable" \
-	--target etcd-serializable --workload register --nodes 3 --concurrency 6 --keys 3 --nemesis partition \
-	--nemesis-interval 1500ms --time-limit 6s
+	--target etcd-serializable --target-opt client-timeout=500ms --workload register --nodes 3 --concurrency 12 \
+	--keys 2 --rate 500 --nemesis partition --nemesis-interval 1s --time-limit 6s
 echo "runs in $store"
