@@ -40,8 +40,9 @@ func TestEtcdLinearizableReadsAreNeverFlagged(t *testing.T) {
 func TestEtcdSerializableReadsAreStale(t *testing.T) {
 	t.Parallel()
 	store := t.TempDir()
-	out, code := faultline(t, "run", "--store", store, "--target", "etcd-serializable", "--workload", "register", "--nodes", "3",
-		"--time-limit", "6s", "--nemesis", "partition", "--nemesis-interval", "1500ms", "--seed", "5")
+	out, code := faultline(t, "run", "--store", store, "--target", "etcd-serializable", "--target-opt", "client-timeout=500ms",
+		"--workload", "register", "--nodes", "3", "--concurrency", "12", "--keys", "2", "--rate", "500",
+		"--time-limit", "5s", "--nemesis", "partition", "--nemesis-interval", "1s", "--seed", "5")
 	if code != 1 || !strings.Contains(out, "nonlinearizable") {
 		t.Fatalf("exit %d, want 1 with a nonlinearizable key: serializable reads answered from a member's own state go stale:\n%s", code, out)
 	}
