@@ -37,17 +37,17 @@ var sessionModels = []string{ReadYourWrites, MonotonicReads, MonotonicWrites, Wr
 // Check runs the checks.
 func (c SessionGuarantees) Check(ctx context.Context, h history.History, opts Options) Result {
 	return timed(ctx, "session", opts, func() Result {
-		p := parse(h)
+		p := opts.parsed(h)
 		if !p.understood() {
 			return Result{Checker: "session", Valid: Unknown, Error: "the history has no register or list-append operations to check"}
 		}
-		col := newCollector()
+		col := newCollector(p.h)
 		stats := map[string]any{"models_checked": sessionModels}
 		if p.isListAppend() {
 			if err := p.listAppendInputError(); err != nil {
 				return Result{Checker: "session", Valid: Unknown, Error: err.Error()}
 			}
-			a := analyzeListAppend(p)
+			a := opts.listAppend(h)
 			if a.checkListSessions(col) {
 				// Those two were not fully tested, so the verdict must
 				// not claim them.

@@ -124,6 +124,58 @@ var catalog = []Config{
 		Expect: sessionExpect(false, false),
 	},
 	{
+		Name: "raft", System: "raftkv",
+		Opts:   map[string]string{"reads": "log"},
+		Doc:    "hashicorp/raft with BoltDB logs, every read through the log: linearizable under every fault, with real leader elections on kill, pause and partition",
+		Expect: allModels(true),
+	},
+	{
+		Name: "raft-stale-reads", System: "raftkv",
+		Opts: map[string]string{"reads": "local"},
+		Doc:  "raft, but any node (a follower, a deposed leader) answers reads from its own state: stale reads, not linearizable",
+		// A follower learns of a commit one round after the leader
+		// acknowledged it, so reads there go back in time.
+		Expect: map[string]bool{checkers.Linearizable: false},
+	},
+	{
+		Name: "raft-lease", System: "raftkv",
+		Opts: map[string]string{"reads": "lease"},
+		Doc:  "raft, the leader answers reads alone on a lease counted in ticks of its own clock: linearizable under partitions and kills, not when a pause (or a clock set back while it is deposed) stretches the lease",
+		// Partitions and crashes end a lease on time; pauses do not (see
+		// matrix.yaml and the README for the faults that expose it).
+		Expect: allModels(true),
+	},
+	{
+		Name: "lww-arrival", System: "lww",
+		Opts: map[string]string{"order": "arrival", "session": "none"},
+		Doc:  "multi-primary, writes shipped asynchronously, replicas apply them in arrival order: a session's writes end reversed (monotonic writes violated), replicas disagree after heal",
+		Expect: map[string]bool{
+			checkers.Linearizable: false, checkers.Sequential: false, checkers.Causal: false, checkers.PRAM: false,
+			checkers.MonotonicWrites: false,
+		},
+	},
+	{
+		Name: "lww-clock", System: "lww",
+		Opts: map[string]string{"order": "clock", "session": "causal"},
+		Doc:  "multi-primary, the write with the highest stamp from the taking node's own clock wins, session writes delivered in order: converges, but under clock offsets a later write loses to an earlier one (lost updates, monotonic writes violated)",
+		// Without clock faults a session's later write carries a later
+		// stamp, so monotonic writes holds; clock offsets break it (see
+		// matrix.yaml).
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true},
+		// Lists ordered by stamp put a late arrival before elements
+		// clients already read: the convergence checker calls that a
+		// rewritten order, though every replica agrees.
+		Unreliable: map[string][]string{"list-append": {convergence}},
+	},
+	{
+		Name: "lww-version", System: "lww",
+		Opts:   map[string]string{"order": "hlc", "session": "causal"},
+		Doc:    "multi-primary, a hybrid logical clock and session tokens order writes: monotonic writes and writes-follow-reads hold under every fault, replicas converge; reads are not fresh",
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true, checkers.WritesFollowReads: true},
+		// As for lww-clock: agreed lists rewrite orders clients saw.
+		Unreliable: map[string][]string{"list-append": {convergence}},
+	},
+	{
 		Name: "postgres-serializable", System: "postgres", Nodes: 1, FixedNodes: true,
 		Opts:      map[string]string{"isolation": "serializable"},
 		Workloads: txnWorkloads,
@@ -179,58 +231,6 @@ var catalog = []Config{
 		Workloads: []string{"register", "list-append", "txn-list-append", "txn-rw-register"},
 		Doc:       "your own system, in any language: --target-opt command='...' starts each node ({id} {addr} {peers} {data}), and clients speak faultline's HTTP/JSON operation protocol; you state the expectations (README: \"Your own system, in any language\")",
 		Expect:    map[string]bool{},
-	},
-	{
-		Name: "raft", System: "raftkv",
-		Opts:   map[string]string{"reads": "log"},
-		Doc:    "hashicorp/raft with BoltDB logs, every read through the log: linearizable under every fault, with real leader elections on kill, pause and partition",
-		Expect: allModels(true),
-	},
-	{
-		Name: "raft-stale-reads", System: "raftkv",
-		Opts: map[string]string{"reads": "local"},
-		Doc:  "raft, but any node (a follower, a deposed leader) answers reads from its own state: stale reads, not linearizable",
-		// A follower learns of a commit one round after the leader
-		// acknowledged it, so reads there go back in time.
-		Expect: map[string]bool{checkers.Linearizable: false},
-	},
-	{
-		Name: "raft-lease", System: "raftkv",
-		Opts: map[string]string{"reads": "lease"},
-		Doc:  "raft, the leader answers reads alone on a lease counted in ticks of its own clock: linearizable under partitions and kills, not when a pause (or a clock set back while it is deposed) stretches the lease",
-		// Partitions and crashes end a lease on time; pauses do not (see
-		// matrix.yaml and the README for the faults that expose it).
-		Expect: allModels(true),
-	},
-	{
-		Name: "lww-arrival", System: "lww",
-		Opts: map[string]string{"order": "arrival", "session": "none"},
-		Doc:  "multi-primary, writes shipped asynchronously, replicas apply them in arrival order: a session's writes end reversed (monotonic writes violated), replicas disagree after heal",
-		Expect: map[string]bool{
-			checkers.Linearizable: false, checkers.Sequential: false, checkers.Causal: false, checkers.PRAM: false,
-			checkers.MonotonicWrites: false,
-		},
-	},
-	{
-		Name: "lww-clock", System: "lww",
-		Opts: map[string]string{"order": "clock", "session": "causal"},
-		Doc:  "multi-primary, the write with the highest stamp from the taking node's own clock wins, session writes delivered in order: converges, but under clock offsets a later write loses to an earlier one (lost updates, monotonic writes violated)",
-		// Without clock faults a session's later write carries a later
-		// stamp, so monotonic writes holds; clock offsets break it (see
-		// matrix.yaml).
-		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true},
-		// Lists ordered by stamp put a late arrival before elements
-		// clients already read: the convergence checker calls that a
-		// rewritten order, though every replica agrees.
-		Unreliable: map[string][]string{"list-append": {convergence}},
-	},
-	{
-		Name: "lww-version", System: "lww",
-		Opts:   map[string]string{"order": "hlc", "session": "causal"},
-		Doc:    "multi-primary, a hybrid logical clock and session tokens order writes: monotonic writes and writes-follow-reads hold under every fault, replicas converge; reads are not fresh",
-		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true, checkers.WritesFollowReads: true},
-		// As for lww-clock: agreed lists rewrite orders clients saw.
-		Unreliable: map[string][]string{"list-append": {convergence}},
 	},
 }
 
