@@ -95,4 +95,11 @@ type ClusterSpec struct {
 	// Command, if set, runs each node as this installed command instead
 	// of `faultline node System`. A runtime that cannot must refuse it.
 	Command *NodeCommand
+	// SharedPeers gives every node one address that all its peers dial
+	// (see Advertiser), instead of one address per link: for systems whose
+	// nodes tell each other where to connect (etcd's membership, Redis
+	// Sentinel), which only works if every node names a peer alike. The
+	// runtime still applies each link's faults, telling the links apart by
+	// the node that opened each connection.
+	SharedPeers bool
 }

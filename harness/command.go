@@ -32,6 +32,11 @@ import (
 //	         the node sees it: 127.0.0.1 on the local runtime, the control
 //	         machine's address on the ssh runtime (say, to let it through
 //	         the node's access control)
+//	{advertise}  with ClusterSpec.SharedPeers, the address every peer
+//	         dials to reach this node (what it announces); else {addr}
+//
+// With ClusterSpec.SharedPeers, {peers} holds the peers' shared
+// addresses, the same on every node.
 type NodeCommand struct {
 	// Name names the command in messages, e.g. "postgres".
 	Name string
@@ -51,6 +56,10 @@ type NodeCommand struct {
 	User string
 	// Health says when a node is up.
 	Health Health
+	// Files, if set, returns files to write into the node's data
+	// directory (name to content) before Setup: configuration that
+	// differs by node, such as a Redis primary's and a Sentinel's.
+	Files func(v NodeVars) (map[string]string, error)
 }
 
 // Health is how a runtime learns that a node is up. Exactly one of the
@@ -112,6 +121,7 @@ type NodeVars struct {
 	Harness             string            // where the harness connects from; "" is 127.0.0.1
 	Index               int               // position among the sorted node ids, from 1
 	Peers               map[string]string // id -> address of the link to it
+	Advertise           string            // the address peers dial to reach this node; "" means Addr
 }
 
 func (v NodeVars) lookup(name string) (string, bool) {
@@ -136,6 +146,11 @@ func (v NodeVars) lookup(name string) (string, bool) {
 			return "127.0.0.1", true
 		}
 		return v.Harness, true
+	case "advertise":
+		if v.Advertise == "" {
+			return v.Addr, true
+		}
+		return v.Advertise, true
 	case "peers":
 		ids := make([]string, 0, len(v.Peers))
 		for id := range v.Peers {
@@ -152,7 +167,7 @@ func (v NodeVars) lookup(name string) (string, bool) {
 }
 
 // placeholders names the known placeholders, for error messages.
-const placeholders = "{id}, {index}, {addr}, {host}, {port}, {peers}, {data}, {run}, {harness}"
+const placeholders = "{id}, {index}, {addr}, {host}, {port}, {peers}, {data}, {run}, {harness}, {advertise}"
 
 func checkPlaceholders(s string) error {
 	_, err := expand(s, NodeVars{}, nil)

@@ -79,8 +79,11 @@ func newLimiter(rate float64) *limiter {
 
 // wait blocks until the caller may start an operation, or ctx is done.
 func (l *limiter) wait(ctx context.Context) error {
-	if l.interval == 0 {
-		return ctx.Err()
+	// Checked first: once the slot is due as well, select would pick
+	// between the two at random, and a worker could go on past the time
+	// limit one operation (one client timeout) at a time.
+	if err := ctx.Err(); err != nil || l.interval == 0 {
+		return err
 	}
 	l.mu.Lock()
 	now := time.Now()

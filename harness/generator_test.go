@@ -1,6 +1,9 @@
 package harness
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 func TestKeyGroupsSplitWorkersAndRotateKeys(t *testing.T) {
 	g := newKeyGroups(10, 5, 3) // 5 groups of 2 workers
@@ -32,5 +35,18 @@ func TestKeyGroupsMoreKeysThanWorkers(t *testing.T) {
 	g := newKeyGroups(2, 8, 0)
 	if len(g.current) != 2 {
 		t.Fatalf("%d groups for 2 workers, want 2", len(g.current))
+	}
+}
+
+// Once the main phase is over a worker must stop, even when its next slot
+// is already due (which used to leave the choice to select, at random).
+func TestLimiterRefusesOnceTheContextIsDone(t *testing.T) {
+	lim := newLimiter(1000)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 200; i++ {
+		if lim.wait(ctx) == nil {
+			t.Fatalf("wait %d allowed an operation after the context ended", i)
+		}
 	}
 }

@@ -15,8 +15,21 @@ type ClientSites interface {
 // given: Addr routes through sites.ClientAddr, and every other method is
 // c's own.
 func beside(c Cluster, sites ClientSites, home string) Cluster {
-	return besideCluster{Cluster: c, sites: sites, home: home}
+	b := besideCluster{Cluster: c, sites: sites, home: home}
+	if a, ok := c.(Advertiser); ok {
+		return besideAdvertiser{b, a}
+	}
+	return b
 }
+
+// besideAdvertiser keeps a cluster's advertised addresses visible through
+// a client's view of it, for clients that translate them (NodeAt).
+type besideAdvertiser struct {
+	besideCluster
+	a Advertiser
+}
+
+func (b besideAdvertiser) Advertised(node string) string { return b.a.Advertised(node) }
 
 type besideCluster struct {
 	Cluster

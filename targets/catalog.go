@@ -30,6 +30,10 @@ type Config struct {
 	// single server, say, which more nodes would turn into independent
 	// databases.
 	FixedNodes bool
+	// Shapes, if set, are the partition shapes this configuration's
+	// partitions are drawn from: the fault that exposes its known
+	// behaviour (Redis Sentinel: the primary cut off with its clients).
+	Shapes []string
 }
 
 // ExpectFor returns the expectations for a run of workload: Expect without
@@ -193,6 +197,35 @@ var catalog = []Config{
 		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: false},
 	},
 	{
+		Name: "etcd", System: "etcd",
+		Opts: map[string]string{"reads": "linearizable"},
+		Doc:  "real etcd (embedded; build with -tags etcd), linearizable reads (a ReadIndex round through the leader): linearizable under every fault but clock, which cannot reach it",
+		// etcd keeps every session guarantee too: a linearizable system
+		// does.
+		Expect: allModels(true),
+	},
+	{
+		Name: "etcd-serializable", System: "etcd",
+		Opts: map[string]string{"reads": "serializable"},
+		Doc:  "real etcd (embedded; build with -tags etcd), serializable reads answered by each client's member from its own state: stale reads, not linearizable",
+		// Each session keeps to one member, whose state only moves
+		// forward and which answers a write only once it applied it, so the
+		// stale reads are other sessions' writes: no session guarantee is
+		// claimed either way, only linearizability.
+		Expect: map[string]bool{checkers.Linearizable: false},
+	},
+	{
+		Name: "redis-sentinel", System: "redis", Nodes: 6, FixedNodes: true,
+		Opts: map[string]string{},
+		Doc:  "real Redis and Redis Sentinel from Debian's packages: a primary, two replicas, three sentinels; partitions cut the primary off with the clients beside it, Sentinel promotes a replica, and the writes the old primary acknowledged meanwhile are lost",
+		// Asynchronous replication and failover: the old primary's
+		// acknowledged writes vanish when it rejoins as a replica, which
+		// only list-append can show in the final state.
+		Expect:     map[string]bool{checkers.Linearizable: false},
+		Unreliable: map[string][]string{"register": {convergence}},
+		Shapes:     []string{"isolate-primaries"},
+	},
+	{
 		Name: "exec", System: "exec",
 		Opts:      map[string]string{},
 		Workloads: []string{"register", "list-append", "txn-list-append", "txn-rw-register"},
@@ -224,6 +257,7 @@ const convergence = "convergence"
 var converges = map[string]bool{
 	"kv": true, "kv-sync-any": true, "kv-async": true, "kv-async-sticky": true,
 	"kv-async-paw": true, "kv-async-token": true, "kv-async-failover": false,
+	"etcd": true, "etcd-serializable": true, "redis-sentinel": false,
 	"raft": true, "raft-stale-reads": true, "raft-lease": true,
 	"lww-arrival": false, "lww-clock": true, "lww-version": true,
 }
@@ -311,5 +345,6 @@ func clone(c Config) Config {
 	c.Expect = maps.Clone(c.Expect)
 	c.Workloads = append([]string(nil), c.Workloads...)
 	c.Unreliable = maps.Clone(c.Unreliable)
+	c.Shapes = append([]string(nil), c.Shapes...)
 	return c
 }

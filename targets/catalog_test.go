@@ -70,7 +70,7 @@ func TestResolveOverridesAndValidates(t *testing.T) {
 	if _, err := Resolve("kv", map[string]string{"reads": "nearest"}); err == nil || !strings.Contains(err.Error(), "reads") {
 		t.Fatalf("bad value: %v", err)
 	}
-	if _, err := Resolve("etcd", nil); err == nil || !strings.Contains(err.Error(), "kv-async") {
+	if _, err := Resolve("zookeeper", nil); err == nil || !strings.Contains(err.Error(), "kv-async") {
 		t.Fatalf("unknown target: %v", err)
 	}
 	// The catalogue itself is not modified by a resolve.

@@ -11,11 +11,13 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets/etcd"
 	exectarget "github.com/faultline/faultline/targets/exec"
 	"github.com/faultline/faultline/targets/kv"
 	"github.com/faultline/faultline/targets/lww"
 	"github.com/faultline/faultline/targets/postgres"
 	"github.com/faultline/faultline/targets/raftkv"
+	"github.com/faultline/faultline/targets/redis"
 	"github.com/faultline/faultline/targets/twopc"
 )
 
@@ -27,6 +29,9 @@ type NodeConfig struct {
 	DataDir string
 	Peers   map[string]string // id -> host:port
 	Opts    map[string]string
+	// Advertise is the address every peer dials to reach this node, when
+	// the runtime gives nodes shared peer addresses (--advertise).
+	Advertise string
 }
 
 // system is one reference system: how to run a node of it and how to check
@@ -37,6 +42,9 @@ type system struct {
 	// command, for a system whose nodes are an installed command rather
 	// than `faultline node`, declares them for the runtimes.
 	command func(opts map[string]string) (*harness.NodeCommand, error)
+	// sharedPeers: the nodes announce addresses to each other, so every
+	// node must name a peer alike (harness.ClusterSpec.SharedPeers).
+	sharedPeers bool
 }
 
 var systems = map[string]system{
@@ -47,6 +55,59 @@ var systems = map[string]system{
 		validate: func(opts map[string]string) error {
 			_, err := kv.ParseOptions(opts)
 			return err
+		},
+	},
+	"etcd": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return etcd.Run(ctx, etcd.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Advertise: cfg.Advertise, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := etcd.ParseOptions(opts)
+			return err
+		},
+		sharedPeers: true,
+	},
+	"postgres": {
+		run: notFaultlineNode("postgres"),
+		validate: func(opts map[string]string) error {
+			_, err := postgres.ParseOptions(opts)
+			return err
+		},
+		command: func(opts map[string]string) (*harness.NodeCommand, error) {
+			o, err := postgres.ParseOptions(opts)
+			if err != nil {
+				return nil, err
+			}
+			return postgres.NodeCommand(o)
+		},
+	},
+	"redis": {
+		run: notFaultlineNode("redis"),
+		validate: func(opts map[string]string) error {
+			_, err := redis.ParseOptions(opts)
+			return err
+		},
+		command: func(opts map[string]string) (*harness.NodeCommand, error) {
+			o, err := redis.ParseOptions(opts)
+			if err != nil {
+				return nil, err
+			}
+			return redis.NodeCommand(o)
+		},
+		sharedPeers: true,
+	},
+	"exec": {
+		run: notFaultlineNode("exec"),
+		validate: func(opts map[string]string) error {
+			_, err := exectarget.ParseOptions(opts)
+			return err
+		},
+		command: func(opts map[string]string) (*harness.NodeCommand, error) {
+			o, err := exectarget.ParseOptions(opts)
+			if err != nil {
+				return nil, err
+			}
+			return exectarget.NodeCommand(o)
 		},
 	},
 	"raftkv": {
@@ -74,34 +135,6 @@ var systems = map[string]system{
 		validate: func(opts map[string]string) error {
 			_, err := twopc.ParseOptions(opts)
 			return err
-		},
-	},
-	"postgres": {
-		run: notFaultlineNode("postgres"),
-		validate: func(opts map[string]string) error {
-			_, err := postgres.ParseOptions(opts)
-			return err
-		},
-		command: func(opts map[string]string) (*harness.NodeCommand, error) {
-			o, err := postgres.ParseOptions(opts)
-			if err != nil {
-				return nil, err
-			}
-			return postgres.NodeCommand(o)
-		},
-	},
-	"exec": {
-		run: notFaultlineNode("exec"),
-		validate: func(opts map[string]string) error {
-			_, err := exectarget.ParseOptions(opts)
-			return err
-		},
-		command: func(opts map[string]string) (*harness.NodeCommand, error) {
-			o, err := exectarget.ParseOptions(opts)
-			if err != nil {
-				return nil, err
-			}
-			return exectarget.NodeCommand(o)
 		},
 	},
 }
@@ -157,3 +190,7 @@ func ValidateOptions(system string, opts map[string]string) error {
 	}
 	return sys.validate(opts)
 }
+
+// SharedPeers reports whether system's nodes need shared peer addresses
+// (harness.ClusterSpec.SharedPeers).
+func SharedPeers(system string) bool { return systems[system].sharedPeers }

@@ -42,6 +42,7 @@ func newNodeCmd() *cobra.Command {
 	fl.StringVar(&cfg.DataDir, "data", "", "data directory (write-ahead log)")
 	fl.StringArrayVar(&peers, "peer", nil, "a peer, id=host:port (repeatable)")
 	fl.StringArrayVar(&opts, "opt", nil, "a system option, k=v (repeatable)")
+	fl.StringVar(&cfg.Advertise, "advertise", "", "the address every peer dials to reach this node, for systems whose nodes announce it (etcd)")
 	return cmd
 }
 

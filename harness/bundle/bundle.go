@@ -59,6 +59,14 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
 	}
 	var notes []string
+	if err := checkRealSystem(cfg, spec); err != nil {
+		return harness.Test{}, err
+	}
+	if cfg.System == "etcd" {
+		if spec.Nemesis, notes, err = withoutClockWhy(cfg.Name, etcdClockWhy, spec.Nemesis); err != nil {
+			return harness.Test{}, err
+		}
+	}
 	if command != nil {
 		if spec.Runtime == "docker" {
 			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local (or --runtime ssh, with the command installed on the hosts)", cfg.Name, command.Name)
@@ -76,6 +84,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, err
 	}
 	nopts := nemesisOptions(cfg)
+	nopts.Shapes = cfg.Shapes
 	if len(spec.NemesisTargets) > 0 {
 		nopts.Targets = spec.NemesisTargets
 	}
@@ -100,9 +109,10 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		spec.Keys, spec.OpsPerKey = 1, 0
 	}
 	return harness.Test{
-		Spec:     spec,
-		Runtime:  rt,
-		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients, Command: command},
+		Spec:    spec,
+		Runtime: rt,
+		Cluster: harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients, Command: command,
+			SharedPeers: targets.SharedPeers(cfg.System)},
 		Client:   client,
 		Workload: workload,
 		Nemesis:  nem,
@@ -155,6 +165,14 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		opts := maps.Clone(cfg.Opts)
 		opts["workload"] = workload
 		return clients.KV(opts)
+	case "postgres":
+		return clients.Postgres(cfg.Opts, workload)
+	case "exec":
+		return clients.Exec(cfg.Opts, workload)
+	case "etcd":
+		return clients.Etcd(cfg.Opts, workload)
+	case "redis":
+		return clients.Redis(cfg.Opts, workload)
 	case "raftkv":
 		opts := maps.Clone(cfg.Opts)
 		opts["workload"] = workload
@@ -165,10 +183,6 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		return clients.LWW(opts)
 	case "twopc":
 		return clients.TwoPC(cfg.Opts)
-	case "postgres":
-		return clients.Postgres(cfg.Opts, workload)
-	case "exec":
-		return clients.Exec(cfg.Opts, workload)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }
@@ -181,6 +195,10 @@ func nemesisOptions(cfg targets.Config) nemesis.Options {
 		return nemesis.Options{Roles: []nemesis.Role{kvPrimariesRole}}
 	case "raftkv":
 		return nemesis.Options{Roles: []nemesis.Role{raftkvLeadersRole}}
+	case "etcd":
+		return nemesis.Options{Roles: []nemesis.Role{etcdLeadersRole}}
+	case "redis":
+		return nemesis.Options{Roles: []nemesis.Role{redisPrimariesRole}}
 	case "twopc":
 		o := nemesis.Options{Roles: []nemesis.Role{twopcCoordinatorRole}}
 		if crash := twopcCrash(cfg.Opts); crash != nil {

@@ -61,6 +61,12 @@ func txnOptions(spec harness.Spec) clients.TxnOptions {
 // which faultline does not shift. Asking for clock by name is an error;
 // "all" means every other kind, and the run says so in a note.
 func withoutClock(target string, kinds []string) ([]string, []string, error) {
+	return withoutClockWhy(target, "its nodes are an installed command reading the kernel's clock (faultline shifts only its own nodes' process-level clocks)", kinds)
+}
+
+// withoutClockWhy is withoutClock with the reason clock faults cannot
+// reach the target's nodes.
+func withoutClockWhy(target, why string, kinds []string) ([]string, []string, error) {
 	var out []string
 	all := false
 	for _, k := range kinds {
@@ -68,7 +74,7 @@ func withoutClock(target string, kinds []string) ([]string, []string, error) {
 			switch name = strings.TrimSpace(name); name {
 			case "":
 			case nemesis.KindClock:
-				return nil, nil, specErr("target %s: clock faults cannot reach its nodes, which are an installed command reading the kernel's clock (faultline shifts only its own nodes' process-level clocks); drop clock from --nemesis", target)
+				return nil, nil, specErr("target %s: clock faults cannot reach it: %s; drop clock from --nemesis", target, why)
 			case "all":
 				all = true
 			default:
@@ -84,6 +90,6 @@ func withoutClock(target string, kinds []string) ([]string, []string, error) {
 			out = append(out, k.Name)
 		}
 	}
-	note := "nemesis all: clock faults left out, since this target's nodes are an installed command reading the kernel's clock, which faultline does not shift"
+	note := "nemesis all: clock faults left out, since they cannot reach this target: " + why
 	return out, []string{note}, nil
 }

@@ -39,10 +39,10 @@ func (c *Cluster) vars(n *node) harness.NodeVars {
 	peers := map[string]string{}
 	for _, p := range c.order {
 		if p != n.id {
-			peers[p] = c.mesh.Addr(n.id, p)
+			peers[p] = c.peerAddr(n.id, p)
 		}
 	}
-	return harness.NodeVars{ID: n.id, Index: slices.Index(c.order, n.id) + 1, Addr: n.addr, Data: n.dir, Run: c.spec.Dir, Peers: peers}
+	return harness.NodeVars{ID: n.id, Index: slices.Index(c.order, n.id) + 1, Addr: n.addr, Data: n.dir, Run: c.spec.Dir, Peers: peers, Advertise: c.shared[n.id]}
 }
 
 // runAs returns the user a node command runs as: its User when the harness
@@ -79,6 +79,20 @@ func (c *Cluster) prepareCommand(ctx context.Context, n *node) error {
 	if len(cmd.Health.Command) > 0 {
 		if n.health, err = cmd.Line(cmd.Health.Command, v); err != nil {
 			return fmt.Errorf("node %s: health command: %w", n.id, err)
+		}
+	}
+	if cmd.Files != nil {
+		files, err := cmd.Files(v)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.id, err)
+		}
+		for name, content := range files {
+			if name != filepath.Base(name) {
+				return fmt.Errorf("node %s: file %q must be a plain name inside the data directory", n.id, name)
+			}
+			if err := os.WriteFile(filepath.Join(n.dir, name), []byte(content), 0o644); err != nil {
+				return fmt.Errorf("node %s: writing %s: %w", n.id, name, err)
+			}
 		}
 	}
 	if u := c.runAs(); u != "" {

@@ -44,6 +44,9 @@ type Cluster struct {
 	order []string
 	clock map[string]bool // nodes with a clock fault set
 	links map[[2]string]bool
+	// shared maps each node to the address all its peers dial, with
+	// SharedPeers; see shared.go. Written once, before any node starts.
+	shared map[string]string
 }
 
 var _ harness.ClientSites = (*Cluster)(nil)
@@ -92,6 +95,11 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 			c.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	if spec.SharedPeers {
+		if err := c.listenShared(); err != nil {
+			return nil, err
+		}
+	}
 	if spec.PartitionClients {
 		if c.clients, err = netproxy.NewClientMesh(listen); err != nil {
 			return nil, fmt.Errorf("local runtime: starting client proxies: %w", err)
@@ -128,8 +136,11 @@ func (c *Cluster) args(n *node) []string {
 	args := []string{"node", c.spec.System, "--id", n.id, "--listen", n.addr, "--data", n.dir}
 	for _, peer := range c.order {
 		if peer != n.id {
-			args = append(args, "--peer", peer+"="+c.mesh.Addr(n.id, peer))
+			args = append(args, "--peer", peer+"="+c.peerAddr(n.id, peer))
 		}
+	}
+	if a := c.shared[n.id]; a != "" {
+		args = append(args, "--advertise", a)
 	}
 	keys := make([]string, 0, len(c.spec.Opts))
 	for k := range c.spec.Opts {

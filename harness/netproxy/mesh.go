@@ -33,6 +33,7 @@ type Mesh struct {
 	changed chan struct{} // closed and replaced whenever the grudge changes
 	links   map[pair]*link
 	proxies map[pair]*proxy
+	shared  []net.Listener // see ListenShared
 	conns   map[*conn]struct{}
 	closed  bool
 }
@@ -161,6 +162,14 @@ func (m *Mesh) Close() error {
 	for _, p := range m.proxies {
 		if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("netproxy: close listener %s->%s: %w", p.from, p.to, err))
+		}
+	}
+	m.mu.Lock()
+	shared := m.shared
+	m.mu.Unlock()
+	for _, ln := range shared {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, fmt.Errorf("netproxy: close shared listener: %w", err))
 		}
 	}
 	for _, c := range conns {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/faultline/faultline/targets/postgres"
+	"github.com/faultline/faultline/targets/redis"
 )
 
 // missing skips t for a missing dependency, or fails it under CI=true,
@@ -59,4 +60,16 @@ func parent(d string) string {
 		}
 	}
 	return "/"
+}
+
+// RequireRedis returns the directory of redis-server, redis-sentinel and
+// redis-cli, or skips t (fails it under CI=true) when they are not
+// installed.
+func RequireRedis(t testing.TB) string {
+	t.Helper()
+	dir, err := redis.FindBin("")
+	if err != nil {
+		missing(t, "Redis and Redis Sentinel", "apt-get install -y redis-server redis-sentinel")
+	}
+	return dir
 }

@@ -7,8 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
+
+// Tags are the build tags the binary is built with: a test file compiled
+// only under a tag (etcd) adds it in an init function, so that the binary
+// the tests run has what the tests themselves were built with.
+var Tags []string
 
 // Main builds the faultline binary from pkg (a path to cmd/faultline
 // relative to the test's package), stores its path in *bin, runs the tests
@@ -20,7 +26,11 @@ func Main(m *testing.M, pkg string, bin *string) {
 		os.Exit(1)
 	}
 	*bin = filepath.Join(dir, "faultline")
-	build := exec.Command("go", "build", "-o", *bin, pkg)
+	args := []string{"build", "-o", *bin}
+	if len(Tags) > 0 {
+		args = append(args, "-tags", strings.Join(Tags, ","))
+	}
+	build := exec.Command("go", append(args, pkg)...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building faultline:", err)
