@@ -58,6 +58,10 @@ type Test struct {
 	Workload Workload
 	Nemesis  Nemesis // nil: no faults
 	Checkers []checkers.Checker
+	// Expect is what the target is expected to show, guarantee by
+	// guarantee (true: holds, false: violated), as the catalogue says; the
+	// run's summary compares its findings with it. Nil expects nothing.
+	Expect map[string]bool
 }
 
 // Spec is the serializable description of a test, stored as test.json. With
@@ -84,6 +88,9 @@ type Spec struct {
 	// the w-th node, round robin), so partitions cut clients off too.
 	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`
 	CheckTimeout     Duration `json:"check_timeout,omitempty" yaml:"check_timeout"`
+	// Quiesce is how long the final phase waits after healing before its
+	// reads; nil leaves it to RunOptions.Quiesce.
+	Quiesce *Duration `json:"quiesce,omitempty" yaml:"quiesce"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("20s").

@@ -60,6 +60,9 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, specErr("--nemesis: %v", err)
 	}
+	if spec.NemesisInterval, err = fitNemesis(spec); err != nil {
+		return harness.Test{}, err
+	}
 	rt, err := runtime(spec.Runtime)
 	if err != nil {
 		return harness.Test{}, err
@@ -79,6 +82,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		Workload: workload,
 		Nemesis:  nem,
 		Checkers: cs,
+		Expect:   cfg.ExpectFor(spec.Workload),
 	}, nil
 }
 
