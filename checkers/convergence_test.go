@@ -106,7 +106,7 @@ func TestForWorkload(t *testing.T) {
 	if got := names(ForWorkload("list-append")); !slices.Equal(got, []string{"list-append", "session", "convergence"}) {
 		t.Fatalf("list-append: %v", got)
 	}
-	if ForWorkload("bank") != nil {
+	if ForWorkload("queue") != nil {
 		t.Fatal("an unknown workload must give nil")
 	}
 }

@@ -21,6 +21,7 @@ var workloads = []struct {
 }{
 	{WorkloadInfo{RegisterName, "single registers per key: reads, writes of unique values, and compare-and-set from a recently written value"}, func() harness.Workload { return NewRegister() }},
 	{WorkloadInfo{ListAppendName, "one list per key: appends of unique elements and reads of the whole list"}, func() harness.Workload { return NewListAppend() }},
+	{WorkloadInfo{BankName, "accounts holding a fixed total: transfers between two accounts and reads of every balance in one transaction (options: --workload-opt accounts=8, total=100, max-transfer=5, negative=forbid, read-percent=25)"}, func() harness.Workload { return NewBank(DefaultBankOptions) }},
 }
 
 // Workloads lists the workloads, in a stable order.
@@ -43,4 +44,24 @@ func NewWorkload(name string) (harness.Workload, error) {
 		names = append(names, w.info.Name)
 	}
 	return nil, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// NewWorkloadOpts is NewWorkload with the workload's parameters
+// (--workload-opt). Only bank takes any; the others refuse every option.
+func NewWorkloadOpts(name string, opts map[string]string) (harness.Workload, error) {
+	if name == BankName {
+		o, err := ParseBankOptions(opts)
+		if err != nil {
+			return nil, err
+		}
+		return NewBank(o), nil
+	}
+	w, err := NewWorkload(name)
+	if err != nil {
+		return nil, err
+	}
+	for k := range opts {
+		return nil, fmt.Errorf("workload %s takes no options, got %q", name, k)
+	}
+	return w, nil
 }

@@ -155,7 +155,7 @@ func TestWorkloadRegistry(t *testing.T) {
 	if a == b {
 		t.Fatal("two runs share one workload instance and its counter")
 	}
-	if _, err := NewWorkload("bank"); err == nil || !strings.Contains(err.Error(), "register") {
+	if _, err := NewWorkload("queue"); err == nil || !strings.Contains(err.Error(), "register") {
 		t.Fatalf("unknown workload: %v", err)
 	}
 }

@@ -64,32 +64,47 @@ func (r *run) finalPhase(ctx context.Context) {
 const finalReadTimeout = 30 * time.Second
 
 // finalReads reads keys on node as process proc; after an info it goes on
-// as proc+stride, which no other final reader uses.
+// as proc+stride, which no other final reader uses. A client that is a
+// FinalPlanner chooses what node is asked in place of each final read.
 func (r *run) finalReads(ctx context.Context, proc, stride history.Process, node string, keys []string) {
 	ctx, cancel := context.WithTimeout(ctx, finalReadTimeout)
 	defer cancel()
 	var client Client
+	defer func() {
+		if client != nil {
+			client.Close()
+		}
+	}()
+	open := func() bool {
+		if client != nil {
+			return true
+		}
+		c, err := r.t.Client(ctx, r.cluster, proc)
+		if err != nil {
+			r.phase("final reads on %s: opening a client: %v", node, err)
+			return false
+		}
+		client = c
+		return true
+	}
 	for _, key := range keys {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !open() {
 			return
 		}
-		if client == nil {
-			c, err := r.t.Client(ctx, r.cluster, proc)
-			if err != nil {
-				r.phase("final reads on %s: opening a client: %v", node, err)
+		ops := []history.Op{r.t.Workload.Final(key)}
+		if fp, ok := client.(FinalPlanner); ok && node != "" {
+			ops = fp.FinalOps(node, ops[0])
+		}
+		for _, op := range ops {
+			if ctx.Err() != nil || !open() {
 				return
 			}
-			client = c
+			op.Process, op.Type, op.Node = proc, history.Invoke, node
+			if done := r.invoke(ctx, client, op); done.Type == history.Info {
+				client.Close()
+				client = nil
+				proc += stride
+			}
 		}
-		op := r.t.Workload.Final(key)
-		op.Process, op.Type, op.Node = proc, history.Invoke, node
-		if done := r.invoke(ctx, client, op); done.Type == history.Info {
-			client.Close()
-			client = nil
-			proc += stride
-		}
-	}
-	if client != nil {
-		client.Close()
 	}
 }

@@ -23,6 +23,9 @@ func (s Spec) Command() []string {
 	for _, k := range slices.Sorted(maps.Keys(s.TargetOpts)) {
 		args = append(args, "--target-opt", k+"="+s.TargetOpts[k])
 	}
+	for _, k := range slices.Sorted(maps.Keys(s.WorkloadOpts)) {
+		args = append(args, "--workload-opt", k+"="+s.WorkloadOpts[k])
+	}
 	args = append(args,
 		"--nodes", strconv.Itoa(s.Nodes),
 		"--concurrency", strconv.Itoa(s.Concurrency),

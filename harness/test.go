@@ -23,6 +23,18 @@ type Client interface {
 	Close() error
 }
 
+// FinalPlanner is implemented by clients of systems whose nodes do not all
+// hold what the workload's final read asks for: a two-phase-commit
+// participant holds one shard of the accounts, and what it has to say after
+// the run is the set of transactions it applied. The final phase then sends
+// node the ops FinalOps returns in place of each of the workload's final
+// reads (read has F, Key and Value set): none, the read itself, or ops of
+// the system's own, which the client must also know how to invoke. Clients
+// that do not implement it get the workload's final read at every node.
+type FinalPlanner interface {
+	FinalOps(node string, read history.Op) []history.Op
+}
+
 // ClientFactory opens a client for a new process. cluster is nil when the
 // test has no runtime (a user's system reached another way).
 type ClientFactory func(ctx context.Context, cluster Cluster, process history.Process) (Client, error)
@@ -91,6 +103,10 @@ type Spec struct {
 	// Quiesce is how long the final phase waits after healing before its
 	// reads; nil leaves it to RunOptions.Quiesce.
 	Quiesce *Duration `json:"quiesce,omitempty" yaml:"quiesce"`
+
+	// WorkloadOpts are the workload's parameters (bank: accounts, total,
+	// max-transfer), kept so that a stored run is re-checked against them.
+	WorkloadOpts map[string]string `json:"workload_opts,omitempty" yaml:"workload_opts"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("20s").

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/faultline/faultline/harness"
 )
@@ -43,22 +45,56 @@ func grudgeFor(name string, r *rand.Rand, nodes []string) (harness.Grudge, error
 	return nil, fmt.Errorf("unknown partition shape %q (valid: %s)", name, names(shapeInfos()))
 }
 
+// isolatePrefix starts the name of the shape that isolates a role.
+const isolatePrefix = "isolate-"
+
+// roleShape reports whether shape isolates one of roles, and which.
+func roleShape(shape string, roles roleSet) (string, bool) {
+	role, ok := strings.CutPrefix(shape, isolatePrefix)
+	return role, ok && roles[role] != nil
+}
+
 // partition cuts the network into a grudge drawn from one of its shapes;
-// its stop heals the whole network.
+// its stop heals the whole network. A role's shape is planned by name
+// and resolved when it starts, since only then is it known which nodes
+// play the role.
 type partition struct {
 	shapes []string
+	roles  roleSet // the roles with an isolate-<role> shape
 }
 
 func (p *partition) plan(r *rand.Rand, nodes []string) map[string]any {
 	name := p.shapes[r.IntN(len(p.shapes))]
+	if role, ok := roleShape(name, p.roles); ok {
+		return map[string]any{"shape": name, "role": role}
+	}
 	g, _ := grudgeFor(name, r, nodes) // names were checked by New
 	return map[string]any{"shape": name, "grudge": grudgeValue(g)}
 }
 
 func (p *partition) start(ctx context.Context, c harness.Cluster, v map[string]any) (map[string]any, map[string]any, error) {
-	g, err := asGrudge(v["grudge"])
-	if err != nil {
-		return nil, nil, err
+	var g harness.Grudge
+	if role, ok := v["role"].(string); ok && v["grudge"] == nil {
+		hook := p.roles[role]
+		if hook == nil {
+			return nil, nil, fmt.Errorf("partition: this test has no way to find its %s", role)
+		}
+		cut := hook(ctx, c)
+		if len(cut) == 0 {
+			return nil, nil, fmt.Errorf("partition: no node plays %s right now", role)
+		}
+		var rest []string
+		for _, n := range c.Nodes() {
+			if !slices.Contains(cut, n) {
+				rest = append(rest, n)
+			}
+		}
+		g = Complete([][]string{clone(cut), rest})
+	} else {
+		var err error
+		if g, err = asGrudge(v["grudge"]); err != nil {
+			return nil, nil, err
+		}
 	}
 	done := map[string]any{"grudge": grudgeValue(g)}
 	if err := c.Partition(ctx, g); err != nil {

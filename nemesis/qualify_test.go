@@ -36,7 +36,7 @@ func drawn(t *testing.T, nem harness.Nemesis, steps int) map[string]map[string]b
 
 func TestQualifiedKindsDrawOnlyWhatTheyName(t *testing.T) {
 	primaries := func(context.Context, harness.Cluster) []string { return []string{"n1"} }
-	nem := mustNew(t, []string{"partition:majorities-ring,kill:primaries", "pause:one+majority,clock"}, Options{Primaries: primaries})
+	nem := mustNew(t, []string{"partition:majorities-ring,kill:primaries", "pause:one+majority,clock"}, Options{Roles: []Role{{Name: TargetPrimaries, Nodes: primaries}}})
 	d := drawn(t, nem, 400)
 	want := map[string]string{"partition": "majorities-ring", "kill": "primaries", "pause": "majority one"}
 	for kind, w := range want {

@@ -26,14 +26,19 @@ import (
 
 // Options tunes the schedule. The zero value is usable.
 type Options struct {
-	// Primaries names the current primaries, making "primaries" a target
-	// of kill and pause. Without it that target is never drawn.
-	Primaries PrimariesFunc
-	// Shapes restricts the partition shapes drawn; empty means all.
+	// Roles are the parts some nodes play in the target (kv's primaries,
+	// twopc's coordinator): each is a target of kill and pause, and, with
+	// Isolate, a partition shape that cuts its nodes off from the rest.
+	Roles []Role
+	// Crash, if set, carries out kills in place of Cluster.Kill, so that
+	// a target with crash points has its kills land inside its protocol.
+	Crash CrashFunc
+	// Shapes restricts the partition shapes drawn; empty means all, plus
+	// isolate-<role> for each role with Isolate.
 	Shapes []string
 	// Targets restricts the kill and pause targets drawn; empty means
-	// one, minority, majority and all, plus primaries given Primaries.
-	// Clock faults draw from the same list, less primaries.
+	// one, minority, majority and all, plus every role.
+	// Clock faults draw from the same list, less the roles.
 	Targets []string
 	// MaxClockOffset bounds the clock offsets drawn, each at least 100ms
 	// forward or back; 0 means 5s.
@@ -59,7 +64,24 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 	if err != nil || len(chosen) == 0 {
 		return nil, err
 	}
+	roles := roleSet{}
+	isolating := roleSet{}
+	for _, r := range opts.Roles {
+		if r.Name == "" || r.Nodes == nil {
+			return nil, fmt.Errorf("nemesis role %q needs a name and a way to find its nodes", r.Name)
+		}
+		if slices.ContainsFunc(targetDocs, func(i Info) bool { return i.Name == r.Name }) {
+			return nil, fmt.Errorf("nemesis role %q has the name of a target", r.Name)
+		}
+		roles[r.Name] = r.Nodes
+		if r.Isolate {
+			isolating[r.Name] = r.Nodes
+		}
+	}
 	for _, s := range opts.Shapes {
+		if _, ok := roleShape(s, isolating); ok {
+			continue
+		}
 		if _, err := grudgeFor(s, rand.New(rand.NewPCG(0, 0)), nil); err != nil {
 			return nil, err
 		}
@@ -67,21 +89,19 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 	targets := opts.Targets
 	if len(targets) == 0 {
 		targets = []string{TargetOne, TargetMinority, TargetMajority, TargetAll}
-		if opts.Primaries != nil {
-			targets = append(targets, TargetPrimaries)
+		for _, r := range opts.Roles {
+			targets = append(targets, r.Name)
 		}
 	}
 	var clockTargets []string
 	for _, t := range targets {
+		if roles[t] != nil {
+			continue
+		}
 		if !slices.ContainsFunc(targetDocs, func(i Info) bool { return i.Name == t }) {
-			return nil, fmt.Errorf("unknown nemesis target %q (valid: %s)", t, names(targetDocs))
+			return nil, fmt.Errorf("unknown nemesis target %q (valid: %s, or a role of the target: %s)", t, names(targetDocs), roleNames(opts.Roles))
 		}
-		if t == TargetPrimaries && opts.Primaries == nil {
-			return nil, fmt.Errorf("nemesis target %q needs a way to find the primaries, and this test has none", t)
-		}
-		if t != TargetPrimaries {
-			clockTargets = append(clockTargets, t)
-		}
+		clockTargets = append(clockTargets, t)
 	}
 	if len(clockTargets) == 0 {
 		clockTargets = []string{TargetOne}
@@ -90,6 +110,11 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 	if len(shapeNames) == 0 {
 		for _, s := range shapes {
 			shapeNames = append(shapeNames, s.Name)
+		}
+		for _, r := range opts.Roles {
+			if r.Isolate {
+				shapeNames = append(shapeNames, isolatePrefix+r.Name)
+			}
 		}
 	}
 	maxOffset := opts.MaxClockOffset
@@ -112,9 +137,9 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 	s := &schedule{
 		kinds: chosen,
 		faults: map[string]fault{
-			KindPartition: &partition{shapes: shapeNames},
-			KindKill:      newKill(targets, opts.Primaries),
-			KindPause:     newPause(targets, opts.Primaries),
+			KindPartition: &partition{shapes: shapeNames, roles: isolating},
+			KindKill:      newKill(targets, roles, opts.Crash),
+			KindPause:     newPause(targets, roles),
 			KindClock:     &clock{targets: clockTargets, maxOffset: maxOffset, maxDrift: opts.MaxClockDrift},
 			KindLatency:   &latency{max: maxLatency, loss: loss},
 		},
@@ -123,6 +148,17 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+func roleNames(roles []Role) string {
+	if len(roles) == 0 {
+		return "none"
+	}
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = r.Name
+	}
+	return strings.Join(s, ", ")
 }
 
 // parseKinds reads --nemesis into kinds in catalogue order, so that the

@@ -325,10 +325,10 @@ func TestErrorsBecomeInfoAndTheStopStillUndoesEverything(t *testing.T) {
 	}
 }
 
-func TestPrimariesTargetUsesTheHookAndIsNotDrawnWithoutIt(t *testing.T) {
+func TestRoleTargetUsesTheHookAndIsNotDrawnWithoutIt(t *testing.T) {
 	hook := func(context.Context, harness.Cluster) []string { return []string{"n4"} }
 	c := newFake(5)
-	nem := mustNew(t, []string{"kill"}, Options{Primaries: hook, Targets: []string{TargetPrimaries}})
+	nem := mustNew(t, []string{"kill"}, Options{Roles: []Role{{Name: TargetPrimaries, Nodes: hook}}, Targets: []string{TargetPrimaries}})
 	r := rand.New(rand.NewPCG(1, 1))
 	inv := nem.Next(r, c)
 	if jsonOf(t, inv.Value) != `{"target":"primaries"}` {
@@ -348,6 +348,80 @@ func TestPrimariesTargetUsesTheHookAndIsNotDrawnWithoutIt(t *testing.T) {
 			t.Fatal("primaries drawn without a hook")
 		}
 	})
+}
+
+func TestEveryRoleIsDrawnAsATargetButNotForClocks(t *testing.T) {
+	coord := func(context.Context, harness.Cluster) []string { return []string{"n1"} }
+	nem := mustNew(t, []string{"kill,pause,clock"}, Options{Roles: []Role{{Name: "coordinator", Nodes: coord}}})
+	drawn := map[string]bool{}
+	run(t, nem, newFake(4), 3, 300, func(inv, _ history.Op) {
+		v, _ := inv.Value.(map[string]any)
+		if tgt, _ := v["target"].(string); tgt != "" {
+			drawn[inv.F+" "+tgt] = true
+		}
+	})
+	if !drawn["start-kill coordinator"] || !drawn["start-pause coordinator"] {
+		t.Fatalf("the coordinator was never a kill or pause target: %v", drawn)
+	}
+	if drawn["start-clock coordinator"] {
+		t.Fatal("a role was drawn for a clock fault")
+	}
+	if _, err := New([]string{"kill"}, Options{Roles: []Role{{Name: TargetAll, Nodes: coord}}}); err == nil {
+		t.Fatal("a role named like a target was accepted")
+	}
+	if _, err := New([]string{"kill"}, Options{Targets: []string{"leader"}}); err == nil || !strings.Contains(err.Error(), "role") {
+		t.Fatalf("unknown target: %v", err)
+	}
+}
+
+func TestIsolateRoleShapeCutsTheRoleOffWhenItStarts(t *testing.T) {
+	coord := func(context.Context, harness.Cluster) []string { return []string{"n1"} }
+	nem := mustNew(t, []string{"partition"}, Options{Roles: []Role{{Name: "coordinator", Nodes: coord, Isolate: true}}, Shapes: []string{"isolate-coordinator"}})
+	c := newFake(4)
+	r := rand.New(rand.NewPCG(1, 1))
+	inv := nem.Next(r, c)
+	if jsonOf(t, inv.Value) != `{"role":"coordinator","shape":"isolate-coordinator"}` {
+		t.Fatalf("invocation %v; want the role named, resolved at start", inv.Value)
+	}
+	done := nem.Invoke(context.Background(), c, inv)
+	if done.Type != history.OK {
+		t.Fatalf("completion %+v", done)
+	}
+	want := harness.Grudge{"n1": {"n2", "n3", "n4"}, "n2": {"n1"}, "n3": {"n1"}, "n4": {"n1"}}
+	if jsonOf(t, c.grudge) != jsonOf(t, want) {
+		t.Fatalf("grudge %v, want %v", c.grudge, want)
+	}
+	// The default shapes include it only for roles that ask for it.
+	nem = mustNew(t, []string{"partition"}, Options{Roles: []Role{{Name: "coordinator", Nodes: coord, Isolate: true}}})
+	seen := false
+	run(t, nem, newFake(4), 4, 200, func(inv, _ history.Op) {
+		if v, _ := inv.Value.(map[string]any); v["shape"] == "isolate-coordinator" {
+			seen = true
+		}
+	})
+	if !seen {
+		t.Fatal("isolate-coordinator never drawn")
+	}
+	if _, err := New([]string{"partition"}, Options{Roles: []Role{{Name: "coordinator", Nodes: coord}}, Shapes: []string{"isolate-coordinator"}}); err == nil {
+		t.Fatal("isolate-coordinator accepted for a role without Isolate")
+	}
+}
+
+func TestCrashHookCarriesOutKillsAndSaysWhereTheyLanded(t *testing.T) {
+	c := newFake(3)
+	var crashed []string
+	crash := func(ctx context.Context, c harness.Cluster, n string) (string, error) {
+		crashed = append(crashed, n)
+		return "crash point decision", c.Kill(ctx, n)
+	}
+	nem := mustNew(t, []string{"kill"}, Options{Crash: crash, Targets: []string{TargetOne}})
+	r := rand.New(rand.NewPCG(1, 1))
+	done := nem.Invoke(context.Background(), c, nem.Next(r, c))
+	v := done.Value.(map[string]any)
+	how, _ := v["how"].(map[string]any)
+	if len(crashed) != 1 || len(c.killed) != 1 || how[crashed[0]] != "crash point decision" {
+		t.Fatalf("crashed %v, killed %v, completion %v", crashed, c.killed, v)
+	}
 }
 
 func TestTargetsDrawTheirSizes(t *testing.T) {
@@ -475,7 +549,7 @@ func TestCatalogue(t *testing.T) {
 func TestEmptyNodeListIsCanonical(t *testing.T) {
 	none := func(context.Context, harness.Cluster) []string { return nil }
 	c := newFake(3)
-	nem := mustNew(t, []string{"pause"}, Options{Primaries: none, Targets: []string{TargetPrimaries}})
+	nem := mustNew(t, []string{"pause"}, Options{Roles: []Role{{Name: TargetPrimaries, Nodes: none}}, Targets: []string{TargetPrimaries}})
 	r := rand.New(rand.NewPCG(1, 1))
 	done := nem.Invoke(context.Background(), c, nem.Next(r, c))
 	if done.Type != history.OK || len(c.calls) != 0 {

@@ -9,29 +9,43 @@ import (
 	"github.com/faultline/faultline/harness"
 )
 
-// The targets of node faults (kill, pause, clock).
+// The targets of node faults (kill, pause, clock). A target may also name
+// a role of Options.Roles, such as TargetPrimaries.
 const (
 	TargetOne       = "one"
 	TargetMinority  = "minority"
 	TargetMajority  = "majority"
-	TargetPrimaries = "primaries"
+	TargetPrimaries = "primaries" // kv's role: the nodes that believe they are primary
 	TargetAll       = "all"
 )
 
-// PrimariesFunc names the nodes that currently act as primaries (or
-// leaders). Only the target system knows, so the caller supplies it.
-type PrimariesFunc func(ctx context.Context, c harness.Cluster) []string
+// RoleFunc names the nodes that currently play a role in the target
+// system (its primaries, its coordinator). Only the target knows, so the
+// caller supplies it; it is asked when a fault is carried out.
+type RoleFunc func(ctx context.Context, c harness.Cluster) []string
+
+// Role is a part some nodes play in the target system. Its name becomes a
+// target of kill and pause, drawn like the others; with Isolate, the
+// partition shape "isolate-<name>" cuts its nodes off from the rest.
+type Role struct {
+	Name    string
+	Doc     string // one line for `faultline list`
+	Nodes   RoleFunc
+	Isolate bool
+}
 
 var targetDocs = []Info{
 	{TargetOne, "one random node"},
 	{TargetMinority, "a random minority of the nodes (at least one)"},
 	{TargetMajority, "a random strict majority of the nodes"},
-	{TargetPrimaries, "the nodes the target reports as primaries, when it can say (Options.Primaries)"},
 	{TargetAll, "every node"},
 }
 
-// pick draws the nodes of a target other than primaries, which is only
-// known when the fault is carried out.
+// roleSet indexes the roles by name.
+type roleSet map[string]RoleFunc
+
+// pick draws the nodes of a target other than a role, whose nodes are
+// only known when the fault is carried out.
 func pick(r *rand.Rand, target string, nodes []string) []string {
 	s := shuffled(r, nodes)
 	var k int
@@ -51,24 +65,25 @@ func pick(r *rand.Rand, target string, nodes []string) []string {
 }
 
 // targetPlan is the invocation value of a node fault: the target's name
-// and, unless it is primaries, the nodes drawn for it.
-func targetPlan(r *rand.Rand, targets []string, nodes []string) map[string]any {
+// and, unless it is a role, the nodes drawn for it.
+func targetPlan(r *rand.Rand, targets []string, nodes []string, roles roleSet) map[string]any {
 	t := targets[r.IntN(len(targets))]
 	v := map[string]any{"target": t}
-	if t != TargetPrimaries {
+	if roles[t] == nil {
 		v["nodes"] = strList(pick(r, t, nodes))
 	}
 	return v
 }
 
 // targetNodes reads the nodes of a node fault's invocation, asking the
-// primaries hook when the target is primaries.
-func targetNodes(ctx context.Context, c harness.Cluster, v map[string]any, primaries PrimariesFunc) ([]string, error) {
-	if v["target"] == TargetPrimaries {
-		if primaries == nil {
-			return nil, fmt.Errorf("target primaries: this test has no way to find the primaries")
+// role's hook when the target is a role.
+func targetNodes(ctx context.Context, c harness.Cluster, v map[string]any, roles roleSet) ([]string, error) {
+	if t, _ := v["target"].(string); t != "" && v["nodes"] == nil {
+		hook := roles[t]
+		if hook == nil {
+			return nil, fmt.Errorf("target %s: this test has no way to find its %s", t, t)
 		}
-		p := append([]string(nil), primaries(ctx, c)...)
+		p := append([]string(nil), hook(ctx, c)...)
 		sort.Strings(p)
 		return p, nil
 	}

@@ -345,11 +345,6 @@ func describeLink(v any) string {
 	return s
 }
 
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
 func valueGrudge(v any) map[string][]string {
 	m, _ := v.(map[string]any)
 	g := map[string][]string{}

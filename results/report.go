@@ -183,6 +183,8 @@ type checkerView struct {
 	Stats     []specField
 	Anomalies []anomalyView
 	Hidden    int
+	Blocking  []blockingRow // atomic commit: blocking per fault window
+	Drawings  []txnDrawing  // atomic commit: the flagged transactions
 }
 
 type anomalyView struct {
@@ -354,10 +356,13 @@ func indexOps(h history.History) func(int) (history.Op, bool) {
 }
 
 func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerView {
-	cv := checkerView{Result: r}
+	cv := checkerView{Result: r, Blocking: blockingRows(r.Stats), Drawings: txnDrawings(r.Stats)}
 	keys := make([]string, 0, len(r.Stats))
 	for k := range r.Stats {
-		keys = append(keys, k)
+		drawn := (k == "traces" && len(cv.Drawings) > 0) || ((k == "windows" || k == "healthy") && len(cv.Blocking) > 0)
+		if !drawn {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {

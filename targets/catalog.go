@@ -23,6 +23,9 @@ type Config struct {
 	// Unreliable lists, per workload, models whose expectation in Expect
 	// does not hold for runs of that workload; see ExpectFor.
 	Unreliable map[string][]string
+	// Nodes is the node count a run uses unless told otherwise; 0 leaves
+	// it to the caller.
+	Nodes int
 }
 
 // ExpectFor returns the expectations for a run of workload: Expect without
@@ -130,8 +133,11 @@ var converges = map[string]bool{
 }
 
 func init() {
+	catalog = append(catalog, twopcCatalog...)
 	for i := range catalog {
-		catalog[i].Workloads = kvWorkloads
+		if catalog[i].Workloads == nil {
+			catalog[i].Workloads = kvWorkloads
+		}
 		if held, ok := converges[catalog[i].Name]; ok {
 			catalog[i].Expect[convergence] = held
 		}
@@ -176,7 +182,8 @@ func Names() []string {
 
 // semanticOpts are the options that decide what a configuration
 // guarantees; the others (timeouts, delays) only tune it.
-var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true}
+var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true,
+	"protocol": true, "decision": true, "heuristic": true}
 
 // Resolve looks up name, applies the user's option overrides on top of its
 // options, and validates the result. The catalogue only vouches for the

@@ -124,3 +124,32 @@ func TestFailoverRegisterRunsMakeNoConvergenceClaim(t *testing.T) {
 		t.Fatal("register runs of kv-async-failover claim a convergence verdict the register cannot show")
 	}
 }
+
+func TestTwoPCConfigurationsAndTheirExpectations(t *testing.T) {
+	want := map[string]bool{"2pc": true, "2pc-volatile": false, "2pc-heuristic": false, "3pc": false}
+	for name, atomic := range want {
+		c, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("catalogue lacks %s", name)
+		}
+		if c.System != "twopc" || c.Nodes != 4 || len(c.Workloads) != 1 || c.Workloads[0] != "bank" {
+			t.Fatalf("%s: %+v", name, c)
+		}
+		if got, ok := c.Expect["atomic-commit"]; !ok || got != atomic {
+			t.Fatalf("%s: atomic-commit expected %v (present %v), want %v", name, got, ok, atomic)
+		}
+	}
+	if c, _ := Lookup("2pc"); !c.Expect["bank"] {
+		t.Fatal("2pc must conserve money")
+	}
+	// Changing the protocol voids the expectations; a crash point does not.
+	if c, err := Resolve("2pc", map[string]string{"decision": "volatile"}); err != nil || len(c.Expect) != 0 {
+		t.Fatalf("semantic override kept %v (%v)", c.Expect, err)
+	}
+	if c, err := Resolve("2pc", map[string]string{"crash-after": "first-commit"}); err != nil || !c.Expect["atomic-commit"] {
+		t.Fatalf("a crash point dropped the expectations: %v (%v)", c.Expect, err)
+	}
+	if _, err := Resolve("3pc", map[string]string{"heuristic": "abort"}); err == nil {
+		t.Fatal("3pc with heuristics accepted")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/targets/kv"
+	"github.com/faultline/faultline/targets/twopc"
 )
 
 // NodeConfig is one node's command line: `faultline node <system> --id ID
@@ -37,6 +38,15 @@ var systems = map[string]system{
 		},
 		validate: func(opts map[string]string) error {
 			_, err := kv.ParseOptions(opts)
+			return err
+		},
+	},
+	"twopc": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return twopc.Run(ctx, twopc.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := twopc.ParseOptions(opts)
 			return err
 		},
 	},

@@ -25,6 +25,7 @@ import (
 
 func newCheckCmd() *cobra.Command {
 	var model, workload, checkerNames, initial, require string
+	var workloadOpts []string
 	var timeout time.Duration
 	var write bool
 	cmd := &cobra.Command{
@@ -69,7 +70,11 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 			if model == "" {
 				model = workload
 			}
-			c := checkRun{model: model, checkers: checkerNames, initial: initial, require: require, timeout: timeout, write: write,
+			opts, err := pairs("--workload-opt", workloadOpts)
+			if err != nil {
+				return err
+			}
+			c := checkRun{model: model, checkers: checkerNames, initial: initial, require: require, workloadOpts: opts, timeout: timeout, write: write,
 				out: cmd.OutOrStdout(), errs: cmd.ErrOrStderr()}
 			if len(args) == 1 {
 				return c.check(cmd.Context(), args[0])
@@ -98,6 +103,7 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 	fl.StringVar(&checkerNames, "checkers", "", "run only these checkers, comma-separated (default: every one that applies to the model)")
 	fl.StringVar(&initial, "initial-value", "", "register: the value before any write, as Knossos' (cas-register 0) (default: nil)")
 	fl.StringVar(&require, "consistency-models", "", "transactions: the models that must hold, comma-separated, as elle-cli's (e.g. serializable, snapshot-isolation; default strict-serializable)")
+	fl.StringArrayVar(&workloadOpts, "workload-opt", nil, "a workload option the checkers need, k=v (repeatable), e.g. for a bank history not run by faultline: --workload-opt accounts=5 --workload-opt total=50 (a run directory has them in test.json)")
 	fl.DurationVar(&timeout, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.BoolVar(&write, "write", false, "rewrite results.json, visualizations and the report in the run directory")
 	return cmd
@@ -106,7 +112,8 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 // checkRun is what check does to each history it is given.
 type checkRun struct {
 	model, checkers, initial string
-	require                  string // --consistency-models
+	require                  string            // --consistency-models
+	workloadOpts             map[string]string // --workload-opt
 	timeout                  time.Duration
 	write                    bool
 	out, errs                io.Writer
@@ -138,7 +145,13 @@ func (c checkRun) check(ctx context.Context, path string) error {
 	for _, w := range warnings {
 		fmt.Fprintln(c.errs, "warning:", w)
 	}
-	cs, model, err := checkersFor(h, model, c.checkers, c.initial)
+	for k, v := range c.workloadOpts {
+		if spec.WorkloadOpts == nil {
+			spec.WorkloadOpts = map[string]string{}
+		}
+		spec.WorkloadOpts[k] = v
+	}
+	cs, model, err := checkersFor(h, spec, model, c.checkers, c.initial)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -220,7 +233,7 @@ func modelHelpExtra() string {
 // checkersFor resolves the model (given, or found from h), checks that h's
 // ops belong to it, and returns its checkers, filtered by names and given
 // the initial value.
-func checkersFor(h history.History, model, names, initial string) ([]checkers.Checker, string, error) {
+func checkersFor(h history.History, spec harness.Spec, model, names, initial string) ([]checkers.Checker, string, error) {
 	if model == "" {
 		found, err := checkers.DetectModel(h)
 		if err != nil {
@@ -236,7 +249,19 @@ func checkersFor(h history.History, model, names, initial string) ([]checkers.Ch
 	if err := checkers.CheckModel(h, model); err != nil {
 		return nil, "", fmt.Errorf("the history does not fit the %s model: %w", model, err)
 	}
-	cs, err := bundle.Checkers(model)
+	spec.Workload = model
+	cs, err := bundle.CheckersFor(spec)
+	if err == nil && model == "bank" && spec.Target == "" && len(spec.WorkloadOpts) == 0 {
+		// A bank history faultline did not run, and no options: faultline's
+		// defaults would be a guess, so the checker takes the accounts and
+		// the total from the history's first read.
+		for i, c := range cs {
+			if b, ok := c.(checkers.Bank); ok {
+				b.Accounts, b.Total = nil, 0
+				cs[i] = b
+			}
+		}
+	}
 	if err != nil {
 		return nil, "", err
 	}

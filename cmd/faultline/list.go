@@ -33,7 +33,7 @@ func newListCmd() *cobra.Command {
 			w.section("CHECKERS (chosen by the workload)", bundle.CheckerDocs)
 			w.section("NEMESES (--nemesis kind,kind | all | none)", convert(nemesis.Kinds()))
 			w.section("PARTITION SHAPES (drawn from the seed; pick with --nemesis partition:SHAPE, alternatives joined by +)", convert(nemesis.Shapes()))
-			w.section("FAULT TARGETS (drawn from the seed; pick with --nemesis kill:TARGET, pause:TARGET or clock:TARGET)", convert(nemesis.Targets()))
+			w.section("FAULT TARGETS (drawn from the seed; pick with --nemesis kill:TARGET, pause:TARGET or clock:TARGET; roles for kill and pause only)", append(convert(nemesis.Targets()), bundle.RoleDocs...))
 			w.section("RUNTIMES (--runtime)", bundle.RuntimeDocs)
 			return w.err
 		},

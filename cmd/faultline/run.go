@@ -39,6 +39,7 @@ type runFlags struct {
 	quiesce     time.Duration
 	opLimit     int
 	testCount   int
+	workloadOpt []string
 }
 
 func newRunCmd() *cobra.Command {
@@ -83,7 +84,9 @@ the first run that is not valid, as Jepsen's --test-count does.`,
   faultline run --target kv-async --time-limit 30s
   faultline run --target kv --target-opt reads=any --nemesis partition,kill
   faultline run --workload list-append --target kv-async-token --seed 42
-  faultline run --target kv-async-failover --nemesis partition --partition-clients`,
+  faultline run --target kv-async-failover --nemesis partition --partition-clients
+  faultline run --target 2pc --workload bank --nemesis kill,partition,pause --nemesis-interval 3s
+  faultline run --target 2pc-volatile --workload bank --nemesis kill --target-opt crash-after=first-commit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := f.spec(cmd)
@@ -101,7 +104,8 @@ the first run that is not valid, as Jepsen's --test-count does.`,
 	fl.StringVar(&f.name, "name", "", "test name, the store folder (default <target>-<workload>)")
 	fl.StringVar(&f.target, "target", "kv", "system under test: a named configuration from 'faultline list'")
 	fl.StringArrayVar(&f.targetOpts, "target-opt", nil, "override one target option, k=v (repeatable), e.g. replication=async")
-	fl.StringVar(&f.workload, "workload", "register", "what clients do: register or list-append")
+	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append or bank")
+	fl.StringArrayVar(&f.workloadOpt, "workload-opt", nil, "set one workload option, k=v (repeatable), e.g. accounts=8 for bank (see 'faultline list')")
 	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes")
 	fl.StringVar(&f.concurrency, "concurrency", "2n", "client processes: a number, or Jepsen's 'Kn' form meaning K × nodes")
 	fl.Float64Var(&f.rate, "rate", 200, "total operations per second across all clients (0 = unthrottled)")
@@ -196,6 +200,26 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 			}
 			s.TargetOpts[k] = v
 		}
+	}
+	if fl.Changed("workload-opt") {
+		if s.WorkloadOpts == nil {
+			s.WorkloadOpts = map[string]string{}
+		}
+		for _, kv := range f.workloadOpt {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return s, usageErr("--workload-opt %q: want key=value, e.g. --workload-opt accounts=8", kv)
+			}
+			s.WorkloadOpts[k] = v
+		}
+	}
+	if w := bundle.DefaultWorkload(s.Target); w != "" && (f.config == "" && !fl.Changed("workload") || f.config != "" && s.Workload == "") {
+		// A target with one workload (twopc: bank) needs no --workload.
+		s.Workload = w
+	}
+	if n := bundle.DefaultNodes(s.Target); n > 0 && (f.config == "" && !fl.Changed("nodes") || f.config != "" && s.Nodes == 0) {
+		// The target's own size (twopc: a coordinator and 3 participants).
+		s.Nodes = n
 	}
 	if s.Nodes < 1 {
 		return s, usageErr("--nodes must be at least 1, got %d", s.Nodes)

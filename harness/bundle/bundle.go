@@ -44,19 +44,22 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, specErr("target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
-	workload, err := clients.NewWorkload(spec.Workload)
+	workload, err := clients.NewWorkloadOpts(spec.Workload, spec.WorkloadOpts)
 	if err != nil {
-		return harness.Test{}, specErr("%v", err)
+		return harness.Test{}, specErr("--workload-opt: %v", err)
+	}
+	if err := systemOpts(&cfg, workload); err != nil {
+		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
 	}
 	client, err := clientFor(cfg, spec.Workload)
 	if err != nil {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
 	}
-	cs, err := Checkers(spec.Workload)
+	cs, err := CheckersFor(spec)
 	if err != nil {
 		return harness.Test{}, err
 	}
-	nem, err := nemesis.New(spec.Nemesis, nemesis.Options{Primaries: primaries(cfg.System)})
+	nem, err := nemesis.New(spec.Nemesis, nemesisOptions(cfg))
 	if err != nil {
 		return harness.Test{}, specErr("--nemesis: %v", err)
 	}
@@ -74,6 +77,11 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if spec.Keys == 0 {
 		spec.Keys = 1
 	}
+	if spec.Workload == clients.BankName {
+		// Every bank op covers the whole bank: one group, one key, so the
+		// final phase reads the balances once per node.
+		spec.Keys, spec.OpsPerKey = 1, 0
+	}
 	return harness.Test{
 		Spec:     spec,
 		Runtime:  rt,
@@ -87,8 +95,30 @@ func Build(spec harness.Spec) (harness.Test, error) {
 }
 
 // Checkers returns every checker that applies to a workload's histories,
-// plus the availability summary, which applies to all.
+// plus the availability summary, which applies to all. A bank workload is
+// checked with its default options; CheckersFor takes a run's own.
 func Checkers(workload string) ([]checkers.Checker, error) {
+	return CheckersFor(harness.Spec{Workload: workload})
+}
+
+// CheckersFor returns the checkers of a run, from its spec (a stored run's
+// test.json): those of its workload, built with the workload's options
+// (the bank checker needs the accounts and the total), the atomic-commit
+// checker when the target runs transactions over several nodes (twopc),
+// and the availability summary.
+func CheckersFor(spec harness.Spec) ([]checkers.Checker, error) {
+	workload := spec.Workload
+	if workload == clients.BankName {
+		o, err := clients.ParseBankOptions(spec.WorkloadOpts)
+		if err != nil {
+			return nil, specErr("--workload-opt: %v", err)
+		}
+		cs := []checkers.Checker{checkers.Bank{Accounts: o.AccountNames(), Total: o.Total, AllowNegative: o.AllowNegative}}
+		if cfg, ok := targets.Lookup(spec.Target); ok && cfg.System == "twopc" {
+			cs = append(cs, checkers.AtomicCommit{})
+		}
+		return append(cs, checkers.Availability{}), nil
+	}
 	cs := checkers.ForWorkload(workload)
 	if cs == nil {
 		var names []string
@@ -108,17 +138,28 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		opts := maps.Clone(cfg.Opts)
 		opts["workload"] = workload
 		return clients.KV(opts)
+	case "twopc":
+		return clients.TwoPC(cfg.Opts)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }
 
-// primaries lets the nemesis aim at the current primaries of systems that
-// have them.
-func primaries(system string) nemesis.PrimariesFunc {
-	if system != "kv" {
-		return nil
+// nemesisOptions gives the nemesis the roles of cfg's system, to aim
+// faults at, and its crash points.
+func nemesisOptions(cfg targets.Config) nemesis.Options {
+	switch cfg.System {
+	case "kv":
+		return nemesis.Options{Roles: []nemesis.Role{kvPrimariesRole}}
+	case "twopc":
+		o := nemesis.Options{Roles: []nemesis.Role{twopcCoordinatorRole}}
+		if crash := twopcCrash(cfg.Opts); crash != nil {
+			// A crash point lives in the coordinator: kills (and
+			// pauses) aim there, so that each lands inside the protocol.
+			o.Crash, o.Targets = crash, []string{twopcCoordinatorRole.Name}
+		}
+		return o
 	}
-	return kvPrimaries
+	return nemesis.Options{}
 }
 
 func runtime(name string) (harness.Runtime, error) {
@@ -129,4 +170,22 @@ func runtime(name string) (harness.Runtime, error) {
 		return docker.Runtime{}, nil
 	}
 	return nil, specErr("unknown runtime %q (known: %s)", name, strings.Join(Runtimes, ", "))
+}
+
+// DefaultNodes is the node count a run of target uses unless told
+// otherwise, or 0 when the target has none of its own.
+func DefaultNodes(target string) int {
+	if cfg, ok := targets.Lookup(target); ok {
+		return cfg.Nodes
+	}
+	return 0
+}
+
+// DefaultWorkload is the workload a run of target uses unless told
+// otherwise: the only one it supports, or "" when it supports several.
+func DefaultWorkload(target string) string {
+	if cfg, ok := targets.Lookup(target); ok && len(cfg.Workloads) == 1 {
+		return cfg.Workloads[0]
+	}
+	return ""
 }

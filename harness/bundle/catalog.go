@@ -13,6 +13,8 @@ var CheckerDocs = []Info{
 	{"session", "read-your-writes, monotonic reads, monotonic writes, writes-follow-reads, each judged in its own session's view; what several sessions prove together is reported as what it refutes (PRAM, causal, a single order); plus staleness"},
 	{"convergence", "after the final heal, every node's final read of a key agrees, no write that took effect is missing from it, and no order a read saw was rewritten"},
 	{"availability", "fraction of ok, fail and info and latency quantiles, for healthy periods and for each fault window"},
+	{"bank", "bank: every read of every balance sums to the initial total, names every account and (negative=forbid) holds no negative balance; the final reads agree"},
+	{"atomic-commit", "bank on twopc: each transfer applied at every participant it touched or at none, exactly once, ok means applied and fail means not; measures time in doubt, blocked transfers and lock hold time per fault window"},
 	{"txn-list-append", "txn-list-append: Elle's checker of list-append transactions: version orders from reads; G0, G1a/b/c, G-single, G-nonadjacent, G2-item (-process, -realtime), lost updates and more; which transactional models (read committed ... strict serializable) are ruled out"},
 	{"txn-rw-register", "txn-rw-register: the same for read-write register transactions, ordering versions only by what reads prove (nil first, writes follow reads)"},
 }

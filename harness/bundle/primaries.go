@@ -8,11 +8,18 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/targets/kv"
 )
 
 // statusTimeout keeps a paused or cut-off node from stalling the nemesis.
 const statusTimeout = 500 * time.Millisecond
+
+// kvPrimariesRole makes kv's primaries a target of kill and pause.
+var kvPrimariesRole = nemesis.Role{
+	Name: nemesis.TargetPrimaries, Nodes: kvPrimaries,
+	Doc: "kv: the nodes that believe they are primary (asked from each node's /admin/status when the fault starts)",
+}
 
 // kvPrimaries asks every kv node for its role and returns those that
 // believe they are primary: under split brain, more than one.
