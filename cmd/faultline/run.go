@@ -42,8 +42,10 @@ type runFlags struct {
 	workloadOpt []string
 }
 
-func newRunCmd() *cobra.Command {
-	f := &runFlags{}
+func newRunCmd() *cobra.Command { return runCommand(&runFlags{}) }
+
+// runCommand builds the run command around f, which holds its flags.
+func runCommand(f *runFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run a test: start a cluster, drive it, inject faults, check the history",
