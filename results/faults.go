@@ -52,7 +52,7 @@ func (f Fault) Duration() time.Duration { return time.Duration(f.EndNS - f.Start
 // or are left alone.
 func Faults(h history.History) []Fault {
 	var out []Fault
-	open := map[string]int{}          // kind -> index into out
+	open := map[string]int{}           // kind -> index into out
 	invoked := map[string]history.Op{} // f -> its invocation
 	end := int64(0)
 	final := int64(-1)

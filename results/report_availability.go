@@ -20,12 +20,12 @@ type availabilityView struct {
 }
 
 type availRow struct {
-	Kind, What                   string
-	Start, Length                string
-	Ops                          int
-	OK, Fail, Info               string
-	P50, P99, Throughput         string
-	Fault                        bool
+	Kind, What                    string
+	Start, Length                 string
+	Ops                           int
+	OK, Fail, Info                string
+	P50, P99, Throughput          string
+	Fault                         bool
 	OKShare, FailShare, InfoShare float64
 }
 

@@ -185,7 +185,7 @@ func failingRun(t testing.TB, dir string, events int) (string, []int) {
 				Files: []string{"linearizable/k1.html"}},
 			{Checker: "convergence", Valid: checkers.False,
 				Anomalies: []checkers.Anomaly{{Type: "lost-write", Key: "k3", Ops: reads[3:], Explanation: "Let:\n  A = the write of 3 to k3\nThen:\n  - A is acknowledged, but no final read has it."}},
-				Stats: map[string]any{"lost_writes": 762.0, "acknowledged_writes": 2005.0, "anomaly_counts": map[string]any{"lost-write": 762.0}}},
+				Stats:     map[string]any{"lost_writes": 762.0, "acknowledged_writes": 2005.0, "anomaly_counts": map[string]any{"lost-write": 762.0}}},
 			{Checker: "session", NotApplicable: "every value was written more than once"},
 			{Checker: "availability", Valid: checkers.True, Stats: map[string]any{"windows": availabilityWindows(30), "by_kind": availabilityWindows(3)}},
 		},
