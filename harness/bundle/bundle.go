@@ -24,11 +24,21 @@ import (
 
 // Error is a problem with the spec itself: a name that does not exist or an
 // option out of range. The CLI reports it as bad input.
-type Error struct{ msg string }
+type Error struct {
+	msg string
+	// Field is the spec field at fault, as test.json names it (target,
+	// workload, nemesis...), when one is.
+	Field string
+}
 
 func (e *Error) Error() string { return e.msg }
 
 func specErr(format string, args ...any) error { return &Error{msg: fmt.Sprintf(format, args...)} }
+
+// fieldErr is a specErr that names the spec field at fault.
+func fieldErr(field, format string, args ...any) error {
+	return &Error{msg: fmt.Sprintf(format, args...), Field: field}
+}
 
 // Runtimes names the runtimes Build accepts.
 var Runtimes = []string{"local", "docker"}
@@ -38,15 +48,15 @@ var Runtimes = []string{"local", "docker"}
 func Build(spec harness.Spec) (harness.Test, error) {
 	cfg, err := targets.Resolve(spec.Target, spec.TargetOpts)
 	if err != nil {
-		return harness.Test{}, specErr("%v (see 'faultline list')", err)
+		return harness.Test{}, fieldErr(targetField(spec), "%v (see 'faultline list')", err)
 	}
 	if !slices.Contains(cfg.Workloads, spec.Workload) {
-		return harness.Test{}, specErr("target %s does not support workload %q (it supports: %s)",
+		return harness.Test{}, fieldErr("workload", "target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
 	workload, err := clients.NewWorkloadOpts(spec.Workload, spec.WorkloadOpts)
 	if err != nil {
-		return harness.Test{}, specErr("--workload-opt: %v", err)
+		return harness.Test{}, fieldErr("workload_opts", "--workload-opt: %v", err)
 	}
 	if err := systemOpts(&cfg, workload); err != nil {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
@@ -61,7 +71,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	}
 	nem, err := nemesis.New(spec.Nemesis, nemesisOptions(cfg))
 	if err != nil {
-		return harness.Test{}, specErr("--nemesis: %v", err)
+		return harness.Test{}, fieldErr("nemesis", "--nemesis: %v", err)
 	}
 	if spec.NemesisInterval, err = fitNemesis(spec); err != nil {
 		return harness.Test{}, err
@@ -162,6 +172,15 @@ func nemesisOptions(cfg targets.Config) nemesis.Options {
 	return nemesis.Options{}
 }
 
+// targetField says whether a target that does not resolve is misnamed or
+// misconfigured.
+func targetField(spec harness.Spec) string {
+	if _, ok := targets.Lookup(spec.Target); ok {
+		return "target_opts"
+	}
+	return "target"
+}
+
 func runtime(name string) (harness.Runtime, error) {
 	switch name {
 	case "", "local":
@@ -169,7 +188,7 @@ func runtime(name string) (harness.Runtime, error) {
 	case "docker":
 		return docker.Runtime{}, nil
 	}
-	return nil, specErr("unknown runtime %q (known: %s)", name, strings.Join(Runtimes, ", "))
+	return nil, fieldErr("runtime", "unknown runtime %q (known: %s)", name, strings.Join(Runtimes, ", "))
 }
 
 // DefaultNodes is the node count a run of target uses unless told

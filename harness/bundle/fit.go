@@ -17,7 +17,7 @@ func fitNemesis(spec harness.Spec) (harness.Duration, error) {
 	}
 	d, err := nemesis.Fit(spec.Nemesis, time.Duration(spec.NemesisInterval), time.Duration(spec.TimeLimit))
 	if err != nil {
-		return 0, specErr("--nemesis: %v", err)
+		return 0, fieldErr("nemesis", "--nemesis: %v", err)
 	}
 	return harness.Duration(d), nil
 }

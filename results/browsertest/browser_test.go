@@ -393,7 +393,10 @@ func TestMatrixReportRenders(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, runDir, "report.html"), []byte("<title>run "+cell+"</title>"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return results.MatrixRow{Cell: cell, Rep: 1, RunDir: runDir, Report: runDir + "/report.html", Verdict: checkers.False,
+		target, _, _ := strings.Cut(cell, "/")
+		ok := map[string]float64{"kv-async": 0.99, "kv-async-token": 0.97, "kv-async-sticky": 0.95}[target]
+		return results.MatrixRow{Cell: cell, Target: target, Rep: 1, RunDir: runDir, Report: runDir + "/report.html", Verdict: checkers.False,
+			Cost: &results.Cost{Faulted: true, Ops: 400, OK: ok, Info: 1 - ok, P50MS: 0.6, P99MS: 14, Throughput: 190},
 			Checks: []results.MatrixCheck{
 				{Guarantee: "linearizable", Expected: results.FoundViolated, Found: results.FoundViolated, Match: true},
 				{Guarantee: "read-your-writes", Expected: expected, Found: found, Match: expected == "" || expected == found},
@@ -406,6 +409,11 @@ func TestMatrixReportRenders(t *testing.T) {
 			mk("kv-async-token/list-append/partition", results.FoundHeld, results.FoundViolated), // the flipped expectation
 			mk("kv-async-sticky/list-append/partition", results.FoundUnknown, ""),
 		}}
+	m.Decisions = results.Decide([]results.Decision{
+		{Data: "social feed", Needs: [][]string{{"convergence"}}},
+		{Data: "shopping cart", Needs: [][]string{{"read-your-writes"}}},
+		{Data: "account balances", Needs: [][]string{{"linearizable", "serializable"}, {"atomic-commit"}}},
+	}, m.Rows)
 	if err := results.WriteMatrixFiles(dir, m); err != nil {
 		t.Fatal(err)
 	}
@@ -416,6 +424,10 @@ func TestMatrixReportRenders(t *testing.T) {
 	type matrixState struct {
 		Rows, Cols, Mismatch, Links int
 		Verdict, MismatchCell       string
+		RedMatched                  int
+		Costs                       string
+		Feed, Cart, Balances        string
+		Unseen                      string
 	}
 	js := `(() => ({
 	  Rows: document.querySelectorAll('#matrix tbody tr.row').length,
@@ -424,11 +436,31 @@ func TestMatrixReportRenders(t *testing.T) {
 	  Links: document.querySelectorAll('#matrix a.run-report').length,
 	  Verdict: document.getElementById('matrix-verdict').className,
 	  MismatchCell: document.querySelector('td.check.mismatch').closest('tr').dataset.cell + ':' + document.querySelector('td.check.mismatch').dataset.guarantee,
+	  // A violation that was expected is not painted as an error.
+	  RedMatched: Array.from(document.querySelectorAll('td.check[data-match="true"]')).filter(td => {
+	    const c = getComputedStyle(td); return c.outlineStyle !== 'none' || /rgb\(253, 226, 226\)/.test(c.backgroundColor); }).length,
+	  Costs: Array.from(document.querySelectorAll('#matrix tbody tr.row')).map(tr => tr.querySelector('td.cost').textContent.trim()).join('|'),
+	  Feed: Array.from(document.querySelectorAll('.decision[data-name="social feed"] ol.meet li')).map(li => li.dataset.config).join(','),
+	  Cart: Array.from(document.querySelectorAll('.decision[data-name="shopping cart"] ol.meet li')).map(li => li.dataset.config).join(','),
+	  Balances: document.querySelector('.decision[data-name="account balances"]').dataset.meet,
+	  Unseen: document.querySelector('.decision[data-name="account balances"] .unseen').textContent,
 	}))()`
 	st := eval[matrixState](t, ctx, js)
 	if st.Rows != 3 || st.Cols != 3 || st.Mismatch != 1 || st.Links != 3 || st.Verdict != "fail" ||
 		st.MismatchCell != "kv-async-token/list-append/partition:read-your-writes" {
 		t.Errorf("matrix page state %+v", st)
+	}
+	if st.RedMatched != 0 {
+		t.Errorf("%d cells that match their expectation are painted as errors", st.RedMatched)
+	}
+	if st.Costs != "99.0% / 0% / 1.0%|97.0% / 0% / 3.0%|95.0% / 0% / 5.0%" {
+		t.Errorf("cost columns %q", st.Costs)
+	}
+	// Convergence held everywhere: every configuration, cheapest (most ok
+	// during faults) first. Read-your-writes held only for the token
+	// configuration. Balances need atomic commit, which no run decided.
+	if st.Feed != "kv-async,kv-async-token,kv-async-sticky" || st.Cart != "kv-async-token" || st.Balances != "0" || !strings.Contains(st.Unseen, "atomic-commit") {
+		t.Errorf("decisions: feed %q, cart %q, balances %s (%q)", st.Feed, st.Cart, st.Balances, st.Unseen)
 	}
 	screenshot(t, ctx, filepath.Join(dir, "matrix.png"))
 
