@@ -12,9 +12,9 @@ import (
 
 // decodeDecision reads one entry of decisions:
 //
-//	- data: account balances and payments
-//	  needs: [linearizable or serializable, atomic-commit]
-//	  note: transfers between accounts must be atomic too
+//   - data: account balances and payments
+//     needs: [linearizable or serializable, atomic-commit]
+//     note: transfers between accounts must be atomic too
 //
 // A need is a guarantee name, or alternatives joined by " or " (or given
 // as a list).
