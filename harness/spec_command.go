@@ -45,6 +45,9 @@ func (s Spec) Command() []string {
 	if s.NemesisInterval > 0 {
 		args = append(args, "--nemesis-interval", dur(s.NemesisInterval))
 	}
+	if len(s.NemesisTargets) > 0 {
+		args = append(args, "--nemesis-targets", strings.Join(s.NemesisTargets, ","))
+	}
 	if s.PartitionClients {
 		args = append(args, "--partition-clients")
 	}

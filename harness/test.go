@@ -96,6 +96,9 @@ type Spec struct {
 	Runtime         string   `json:"runtime" yaml:"runtime"`
 	Nemesis         []string `json:"nemesis,omitempty" yaml:"nemesis"`
 	NemesisInterval Duration `json:"nemesis_interval,omitempty" yaml:"nemesis_interval"`
+	// NemesisTargets restricts whom kill, pause and clock faults aim at
+	// (one, minority, majority, primaries, all); empty means all of them.
+	NemesisTargets []string `json:"nemesis_targets,omitempty" yaml:"nemesis_targets"`
 	// PartitionClients places each client beside a node (worker w beside
 	// the w-th node, round robin), so partitions cut clients off too.
 	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`

@@ -115,6 +115,58 @@ var catalog = []Config{
 		Doc:    "asynchronous replication with naive failover on primary loss: acknowledged writes lost, split brain under partition",
 		Expect: sessionExpect(false, false),
 	},
+	{
+		Name: "raft", System: "raftkv",
+		Opts:   map[string]string{"reads": "log"},
+		Doc:    "hashicorp/raft with BoltDB logs, every read through the log: linearizable under every fault, with real leader elections on kill, pause and partition",
+		Expect: allModels(true),
+	},
+	{
+		Name: "raft-stale-reads", System: "raftkv",
+		Opts: map[string]string{"reads": "local"},
+		Doc:  "raft, but any node (a follower, a deposed leader) answers reads from its own state: stale reads, not linearizable",
+		// A follower learns of a commit one round after the leader
+		// acknowledged it, so reads there go back in time.
+		Expect: map[string]bool{checkers.Linearizable: false},
+	},
+	{
+		Name: "raft-lease", System: "raftkv",
+		Opts: map[string]string{"reads": "lease"},
+		Doc:  "raft, the leader answers reads alone on a lease counted in ticks of its own clock: linearizable under partitions and kills, not when a pause (or a clock set back while it is deposed) stretches the lease",
+		// Partitions and crashes end a lease on time; pauses do not (see
+		// matrix.yaml and the README for the faults that expose it).
+		Expect: allModels(true),
+	},
+	{
+		Name: "lww-arrival", System: "lww",
+		Opts: map[string]string{"order": "arrival", "session": "none"},
+		Doc:  "multi-primary, writes shipped asynchronously, replicas apply them in arrival order: a session's writes end reversed (monotonic writes violated), replicas disagree after heal",
+		Expect: map[string]bool{
+			checkers.Linearizable: false, checkers.Sequential: false, checkers.Causal: false, checkers.PRAM: false,
+			checkers.MonotonicWrites: false,
+		},
+	},
+	{
+		Name: "lww-clock", System: "lww",
+		Opts: map[string]string{"order": "clock", "session": "causal"},
+		Doc:  "multi-primary, the write with the highest stamp from the taking node's own clock wins, session writes delivered in order: converges, but under clock offsets a later write loses to an earlier one (lost updates, monotonic writes violated)",
+		// Without clock faults a session's later write carries a later
+		// stamp, so monotonic writes holds; clock offsets break it (see
+		// matrix.yaml).
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true},
+		// Lists ordered by stamp put a late arrival before elements
+		// clients already read: the convergence checker calls that a
+		// rewritten order, though every replica agrees.
+		Unreliable: map[string][]string{"list-append": {convergence}},
+	},
+	{
+		Name: "lww-version", System: "lww",
+		Opts:   map[string]string{"order": "hlc", "session": "causal"},
+		Doc:    "multi-primary, a hybrid logical clock and session tokens order writes: monotonic writes and writes-follow-reads hold under every fault, replicas converge; reads are not fresh",
+		Expect: map[string]bool{checkers.Linearizable: false, checkers.MonotonicWrites: true, checkers.WritesFollowReads: true},
+		// As for lww-clock: agreed lists rewrite orders clients saw.
+		Unreliable: map[string][]string{"list-append": {convergence}},
+	},
 }
 
 // convergence is the convergence checker's name (checkers.Convergence): a
@@ -130,6 +182,8 @@ const convergence = "convergence"
 var converges = map[string]bool{
 	"kv": true, "kv-sync-any": true, "kv-async": true, "kv-async-sticky": true,
 	"kv-async-paw": true, "kv-async-token": true, "kv-async-failover": false,
+	"raft": true, "raft-stale-reads": true, "raft-lease": true,
+	"lww-arrival": false, "lww-clock": true, "lww-version": true,
 }
 
 func init() {
@@ -183,7 +237,7 @@ func Names() []string {
 // semanticOpts are the options that decide what a configuration
 // guarantees; the others (timeouts, delays) only tune it.
 var semanticOpts = map[string]bool{"replication": true, "reads": true, "failover": true, "session": true,
-	"protocol": true, "decision": true, "heuristic": true}
+	"protocol": true, "decision": true, "heuristic": true, "order": true}
 
 // Resolve looks up name, applies the user's option overrides on top of its
 // options, and validates the result. The catalogue only vouches for the

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/targets/kv"
+	"github.com/faultline/faultline/targets/lww"
+	"github.com/faultline/faultline/targets/raftkv"
 	"github.com/faultline/faultline/targets/twopc"
 )
 
@@ -38,6 +40,24 @@ var systems = map[string]system{
 		},
 		validate: func(opts map[string]string) error {
 			_, err := kv.ParseOptions(opts)
+			return err
+		},
+	},
+	"raftkv": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return raftkv.Run(ctx, raftkv.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := raftkv.ParseOptions(opts)
+			return err
+		},
+	},
+	"lww": {
+		run: func(ctx context.Context, cfg NodeConfig, log io.Writer) error {
+			return lww.Run(ctx, lww.Config{ID: cfg.ID, Listen: cfg.Listen, DataDir: cfg.DataDir, Peers: cfg.Peers, Opts: cfg.Opts}, log)
+		},
+		validate: func(opts map[string]string) error {
+			_, err := lww.ParseOptions(opts)
 			return err
 		},
 	},

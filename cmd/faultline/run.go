@@ -40,6 +40,9 @@ type runFlags struct {
 	opLimit     int
 	testCount   int
 	workloadOpt []string
+
+	// nemesisTargets is --nemesis-targets, comma-separated.
+	nemesisTargets string
 }
 
 func newRunCmd() *cobra.Command { return runCommand(&runFlags{}) }
@@ -119,6 +122,7 @@ the first run that is not valid, as Jepsen's --test-count does.`,
 	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1) or docker (containers through testcontainers-go)")
 	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
 	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
+	fl.StringVar(&f.nemesisTargets, "nemesis-targets", "", "whom kill, pause and clock faults aim at: comma-separated one, minority, majority, primaries, all (default: any of them)")
 	fl.BoolVar(&f.partClients, "partition-clients", false, "place each client beside a node, so partitions cut clients off as well as nodes")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
@@ -141,7 +145,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, partition_clients, check_timeout, quiesce, op_limit)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, workload_opts, nodes, concurrency, rate, time_limit, op_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, quiesce)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -177,6 +181,9 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	}
 	if set("nemesis-interval") {
 		s.NemesisInterval = harness.Duration(f.interval)
+	}
+	if set("nemesis-targets") {
+		s.NemesisTargets = splitList(f.nemesisTargets)
 	}
 	if set("partition-clients") {
 		s.PartitionClients = f.partClients

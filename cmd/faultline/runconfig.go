@@ -28,6 +28,7 @@ func (f *runFlags) defaults() harness.Spec {
 		Runtime:          f.runtime,
 		Nemesis:          splitList(f.nemesis),
 		NemesisInterval:  harness.Duration(f.interval),
+		NemesisTargets:   splitList(f.nemesisTargets),
 		PartitionClients: f.partClients,
 		CheckTimeout:     harness.Duration(f.checkTime),
 		Quiesce:          &q,

@@ -75,7 +75,7 @@ func TestInvalidNumbersNameTheFlagAndTheFix(t *testing.T) {
 func TestRepeatCommandBuildsTheSameSpec(t *testing.T) {
 	for _, args := range [][]string{
 		nil,
-		{"--target", "kv-async-failover", "--workload", "list-append", "--nemesis", "partition:majorities-ring,kill:primaries", "--nemesis-interval", "1500ms",
+		{"--target", "kv-async-failover", "--workload", "list-append", "--nemesis", "partition:majorities-ring,kill:primaries", "--nemesis-interval", "1500ms", "--nemesis-targets", "one,majority",
 			"--nodes", "3", "--concurrency", "7", "--rate", "0", "--time-limit", "9s", "--keys", "2", "--ops-per-key", "0", "--partition-clients",
 			"--target-opt", "lease=2s", "--quiesce", "0s", "--check-timeout", "30s", "--op-limit", "5000", "--name", "my test", "--seed", "77"},
 	} {

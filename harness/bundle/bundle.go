@@ -69,7 +69,11 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if err != nil {
 		return harness.Test{}, err
 	}
-	nem, err := nemesis.New(spec.Nemesis, nemesisOptions(cfg))
+	nopts := nemesisOptions(cfg)
+	if len(spec.NemesisTargets) > 0 {
+		nopts.Targets = spec.NemesisTargets
+	}
+	nem, err := nemesis.New(spec.Nemesis, nopts)
 	if err != nil {
 		return harness.Test{}, fieldErr("nemesis", "--nemesis: %v", err)
 	}
@@ -148,6 +152,14 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		opts := maps.Clone(cfg.Opts)
 		opts["workload"] = workload
 		return clients.KV(opts)
+	case "raftkv":
+		opts := maps.Clone(cfg.Opts)
+		opts["workload"] = workload
+		return clients.RaftKV(opts)
+	case "lww":
+		opts := maps.Clone(cfg.Opts)
+		opts["workload"] = workload
+		return clients.LWW(opts)
 	case "twopc":
 		return clients.TwoPC(cfg.Opts)
 	}
@@ -160,6 +172,8 @@ func nemesisOptions(cfg targets.Config) nemesis.Options {
 	switch cfg.System {
 	case "kv":
 		return nemesis.Options{Roles: []nemesis.Role{kvPrimariesRole}}
+	case "raftkv":
+		return nemesis.Options{Roles: []nemesis.Role{raftkvLeadersRole}}
 	case "twopc":
 		o := nemesis.Options{Roles: []nemesis.Role{twopcCoordinatorRole}}
 		if crash := twopcCrash(cfg.Opts); crash != nil {

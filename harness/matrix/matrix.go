@@ -40,7 +40,8 @@
 //
 // Settings (in defaults, a target entry, or a cell; later ones win):
 // workload, nemesis, nodes, concurrency, rate, keys, ops_per_key,
-// time_limit, nemesis_interval, partition_clients, runtime, target_opts,
+// time_limit, nemesis_interval, nemesis_targets, partition_clients,
+// runtime, target_opts,
 // expect (merged key by key).
 //
 // # Guarantees
@@ -107,6 +108,7 @@ type Cell struct {
 	OpsPerKey        int
 	TimeLimit        time.Duration
 	NemesisInterval  time.Duration
+	NemesisTargets   []string // empty: any target
 	PartitionClients bool
 	Runtime          string
 	Seed             int64           // the matrix's seed; see RunSeed
@@ -161,6 +163,7 @@ func (c Cell) Spec(rep int) harness.Spec {
 		Runtime:          c.Runtime,
 		Nemesis:          slices.Clone(c.Nemesis),
 		NemesisInterval:  harness.Duration(c.NemesisInterval),
+		NemesisTargets:   slices.Clone(c.NemesisTargets),
 		PartitionClients: c.PartitionClients,
 	}
 }
@@ -206,6 +209,7 @@ type settings struct {
 	OpsPerKey        *int
 	TimeLimit        *time.Duration
 	NemesisInterval  *time.Duration
+	NemesisTargets   *[]string
 	PartitionClients *bool
 	Runtime          *string
 	TargetOpts       map[string]string
@@ -345,6 +349,9 @@ func (s *settings) decode(n *yaml.Node, at string, extra map[string]*string) err
 			d, err := duration(v, path)
 			s.NemesisInterval = &d
 			return err
+		case "nemesis_targets":
+			s.NemesisTargets = new([]string)
+			return nemesisList(v, path, s.NemesisTargets)
 		case "partition_clients":
 			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
 				return fmt.Errorf("%s: want true or false, got %q", path, v.Value)
@@ -378,7 +385,7 @@ func (s *settings) decode(n *yaml.Node, at string, extra map[string]*string) err
 			})
 		}
 		names := slices.Sorted(maps.Keys(extra))
-		names = append(names, "workload, nemesis, nodes, concurrency, rate, keys, ops_per_key, time_limit, nemesis_interval, partition_clients, runtime, target_opts, expect")
+		names = append(names, "workload, nemesis, nodes, concurrency, rate, keys, ops_per_key, time_limit, nemesis_interval, nemesis_targets, partition_clients, runtime, target_opts, expect")
 		return unknownField(path, strings.Join(names, ", "))
 	})
 }
@@ -413,6 +420,9 @@ func (s settings) over(o settings) settings {
 	}
 	if o.NemesisInterval != nil {
 		s.NemesisInterval = o.NemesisInterval
+	}
+	if o.NemesisTargets != nil {
+		s.NemesisTargets = o.NemesisTargets
 	}
 	if o.PartitionClients != nil {
 		s.PartitionClients = o.PartitionClients
@@ -499,6 +509,9 @@ func (f *file) expand() (Matrix, error) {
 		}
 		if o.s.NemesisInterval != nil {
 			c.NemesisInterval = *o.s.NemesisInterval
+		}
+		if o.s.NemesisTargets != nil {
+			c.NemesisTargets = *o.s.NemesisTargets
 		}
 		if o.s.PartitionClients != nil {
 			c.PartitionClients = *o.s.PartitionClients
