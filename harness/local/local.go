@@ -70,7 +70,7 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 
 	listen := map[string]string{}
 	for _, id := range c.order {
-		addr, err := freeAddr()
+		addr, err := pickAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +102,7 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 		}
 	}
 	for _, id := range c.order {
-		if err := c.waitHealthy(ctx, c.nodes[id]); err != nil {
+		if err := c.waitUp(ctx, c.nodes[id]); err != nil {
 			return nil, err
 		}
 	}
@@ -134,8 +134,10 @@ func (c *Cluster) Nodes() []string { return append([]string(nil), c.order...) }
 // Addr returns the node's own listen address, which no partition cuts: the
 // harness and unpartitioned clients use it.
 func (c *Cluster) Addr(id string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if n := c.nodes[id]; n != nil {
-		return n.addr
+		return n.addr // a node that lost its port to a race moves; see waitUp
 	}
 	return ""
 }
@@ -212,7 +214,7 @@ func (c *Cluster) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return c.waitHealthy(ctx, n)
+	return c.waitUp(ctx, n)
 }
 
 // Pause stops the node's process group with SIGSTOP.
@@ -281,7 +283,7 @@ func (c *Cluster) SetClock(ctx context.Context, id string, f harness.ClockFault)
 	if err != nil {
 		return err
 	}
-	if err := postClock(ctx, c.http, n.addr, f); err != nil {
+	if err := postClock(ctx, c.http, c.Addr(n.id), f); err != nil {
 		return fmt.Errorf("setting %s's clock: %w", id, err)
 	}
 	c.mu.Lock()
@@ -357,7 +359,7 @@ func (c *Cluster) Close(ctx context.Context) error {
 func (c *Cluster) waitHealthy(ctx context.Context, n *node) error {
 	ctx, cancel := context.WithTimeout(ctx, c.spec.HealthTimeout)
 	defer cancel()
-	url := "http://" + n.addr + "/health"
+	url := "http://" + c.Addr(n.id) + "/health"
 	var last error
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
