@@ -17,7 +17,7 @@ type Findings struct {
 	Valid      checkers.Valid
 	Violations []Violation  // the checkers that found anomalies, in result order
 	LostWrites *LostWrites  // nil when no checker counted them
-	Undecided  []Unresolved // checkers whose verdict is unknown, and why
+	Unknown    []Unresolved // checkers whose verdict is unknown, and why
 	NotApplied []Unresolved // checkers with nothing to judge, and why
 	// FailedFaults are faults whose start failed or did nothing;
 	// FailedStops those whose stop failed (the final heal ended them).
@@ -94,7 +94,7 @@ func NewFindings(sum Summary) Findings {
 			f.NotApplied = append(f.NotApplied, Unresolved{r.Checker, r.NotApplicable})
 			continue
 		case r.Valid == checkers.Unknown:
-			f.Undecided = append(f.Undecided, Unresolved{r.Checker, firstNonEmpty(r.Error, "it could not decide")})
+			f.Unknown = append(f.Unknown, Unresolved{r.Checker, firstNonEmpty(r.Error, "it could not decide")})
 		}
 		if lw := lostWrites(r); lw != nil && f.LostWrites == nil {
 			f.LostWrites = lw
@@ -133,16 +133,28 @@ func NewFindings(sum Summary) Findings {
 	return f
 }
 
-// Unexpected counts the expectations this run did not meet, undecided
-// ones included.
+// Unexpected counts the expectations this run contradicted. One no
+// checker decided (causal and PRAM are never claimed, only ruled out) is
+// undecided, not a surprise.
 func (f Findings) Unexpected() int {
 	n := 0
 	for _, c := range f.Expectations {
-		if !c.Match {
+		if c.Outcome() == Unexpected {
 			n++
 		}
 	}
 	return n
+}
+
+// Undecided lists the expected guarantees no checker of the run decided.
+func (f Findings) Undecided() []string {
+	var out []string
+	for _, c := range f.Expectations {
+		if c.Outcome() == Undecided {
+			out = append(out, c.Guarantee)
+		}
+	}
+	return out
 }
 
 // CompareExpected checks each guarantee sum.Expected names against what the

@@ -43,7 +43,7 @@ type findingType struct {
 func newFindingsView(sum Summary, anomalies []checkerAnomalies) findingsView {
 	f := NewFindings(sum)
 	v := findingsView{
-		Valid: f.Valid, LostWrites: f.LostWrites, Undecided: f.Undecided, NotApplied: f.NotApplied,
+		Valid: f.Valid, LostWrites: f.LostWrites, Undecided: f.Unknown, NotApplied: f.NotApplied,
 		FailedFaults: f.FailedFaults, FailedStops: f.FailedStops, Expectations: f.Expectations,
 	}
 	if lw := f.LostWrites; lw != nil {
@@ -90,10 +90,12 @@ func related(exps []MatrixCheck, v Violation) string {
 		if c.Guarantee != v.Checker && !slices.Contains(v.RuledOut, c.Guarantee) {
 			continue
 		}
-		if !c.Match {
+		switch c.Outcome() {
+		case Unexpected:
 			return Unexpected
+		case AsExpected:
+			out = AsExpected
 		}
-		out = AsExpected
 	}
 	return out
 }
