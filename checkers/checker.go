@@ -125,6 +125,9 @@ func MergeResults(rs []Result) Valid {
 type Options struct {
 	Dir     string        // where to write artifacts; "" writes none
 	Timeout time.Duration // 0 means no limit; past it the verdict is Unknown
+	// Index, when it is the history's (NewIndex), lets checkers share one
+	// parse of it; nil, each builds its own.
+	Index *Index
 }
 
 // Checker decides one guarantee from a history.

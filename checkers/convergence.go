@@ -38,11 +38,10 @@ func (Convergence) Name() string { return "convergence" }
 
 // Check runs the checks.
 func (Convergence) Check(ctx context.Context, h history.History, opts Options) Result {
-	return timed(ctx, "convergence", opts, func() Result { return checkConvergence(h) })
+	return timed(ctx, "convergence", opts, func() Result { return checkConvergence(opts.parsed(h)) })
 }
 
-func checkConvergence(h history.History) Result {
-	p := parse(h)
+func checkConvergence(p *parsed) Result {
 	if !p.hasFinal {
 		return notApplicable("convergence", "the history has no final phase (no \"final\" nemesis marker), so there is no converged state to judge")
 	}

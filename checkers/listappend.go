@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -22,11 +24,11 @@ import (
 
 // laKey is the version order of one key.
 type laKey struct {
-	order   []int64         // the longest ok non-final read
-	orderOp int32           // index into ops of that read, -1 when none
-	pos     map[int64]int32 // element -> position in order (first one)
-	writer  []int32         // position -> its append op; -1 for a duplicate, garbage or aborted element
-	incompa bool            // some read of the key is not a prefix of order
+	order   []int64                         // the longest ok non-final read
+	orderOp int32                           // index into ops of that read, -1 when none
+	pos     atomic.Pointer[map[int64]int32] // element -> position in order (first one), built on first use
+	writer  []int32                         // position -> its append op; -1 for a duplicate, garbage or aborted element
+	incompa bool                            // some read of the key is not a prefix of order
 }
 
 // incView is an ok read that is not a prefix of its key's version order.
@@ -38,6 +40,7 @@ type incView struct {
 
 // laAnalysis is a list-append history with version orders.
 type laAnalysis struct {
+	mu       sync.Mutex // builds laKey.pos: checkers share the analysis
 	p        *parsed
 	keys     []laKey
 	writer   []map[int64]int32 // per key: element -> append op (ok before info before fail)
@@ -189,15 +192,22 @@ func (a *laAnalysis) indexOrder(k int32) {
 // never needs it.
 func (a *laAnalysis) positions(k int32) map[int64]int32 {
 	key := &a.keys[k]
-	if key.pos == nil {
-		key.pos = make(map[int64]int32, len(key.order))
-		for j, e := range key.order {
-			if _, dup := key.pos[e]; !dup {
-				key.pos[e] = int32(j)
-			}
+	if m := key.pos.Load(); m != nil {
+		return *m
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if m := key.pos.Load(); m != nil {
+		return *m
+	}
+	m := make(map[int64]int32, len(key.order))
+	for j, e := range key.order {
+		if _, dup := m[e]; !dup {
+			m[e] = int32(j)
 		}
 	}
-	return key.pos
+	key.pos.Store(&m)
+	return m
 }
 
 // opPlaced returns the position in the version order of the element that

@@ -18,16 +18,17 @@ func (ListAppend) Name() string { return "list-append" }
 // Check runs the checks.
 func (ListAppend) Check(ctx context.Context, h history.History, opts Options) Result {
 	return timed(ctx, "list-append", opts, func() Result {
-		p := parse(h)
+		p := opts.parsed(h)
 		if !p.isListAppend() {
 			return Result{Checker: "list-append", Valid: Unknown, Error: "the history has no list-append operations to check"}
 		}
 		if err := p.listAppendInputError(); err != nil {
 			return Result{Checker: "list-append", Valid: Unknown, Error: err.Error()}
 		}
-		a := analyzeListAppend(p)
-		a.checkListCycles(a.col)
-		return a.col.result("list-append", map[string]any{
+		a := opts.listAppend(h)
+		col := a.col.clone()
+		a.checkListCycles(col)
+		return col.result("list-append", map[string]any{
 			"models_checked": []string{Linearizable, Sequential},
 			"keys":           len(a.p.keys),
 		})

@@ -37,7 +37,7 @@ var sessionModels = []string{ReadYourWrites, MonotonicReads, MonotonicWrites, Wr
 // Check runs the checks.
 func (c SessionGuarantees) Check(ctx context.Context, h history.History, opts Options) Result {
 	return timed(ctx, "session", opts, func() Result {
-		p := parse(h)
+		p := opts.parsed(h)
 		if !p.understood() {
 			return Result{Checker: "session", Valid: Unknown, Error: "the history has no register or list-append operations to check"}
 		}
@@ -47,7 +47,7 @@ func (c SessionGuarantees) Check(ctx context.Context, h history.History, opts Op
 			if err := p.listAppendInputError(); err != nil {
 				return Result{Checker: "session", Valid: Unknown, Error: err.Error()}
 			}
-			a := analyzeListAppend(p)
+			a := opts.listAppend(h)
 			if a.checkListSessions(col) {
 				// Those two were not fully tested, so the verdict must
 				// not claim them.

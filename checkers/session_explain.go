@@ -2,6 +2,8 @@ package checkers
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/faultline/faultline/harness/history"
@@ -49,6 +51,12 @@ type collector struct {
 }
 
 func newCollector() *collector { return &collector{counts: map[string]int{}} }
+
+// clone returns a collector holding what c holds, to add to without
+// changing c.
+func (c *collector) clone() *collector {
+	return &collector{list: slices.Clone(c.list), counts: maps.Clone(c.counts)}
+}
 
 // add records one anomaly. The explanation is built only for the ones
 // kept, because building a sentence for each of a million stale reads

@@ -37,6 +37,11 @@ type laSession struct {
 	lastOwn   int32 // latest own ok append, -1
 }
 
+// appendSeen is what a process had done on a key before one of its
+// appends: its previous ok append, its longest earlier prefix read and its
+// latest earlier incompatible read, each -1 when none.
+type appendSeen struct{ prevOwn, seenPrefix, seenIncompat int32 }
+
 // wfrBudget bounds the element comparisons spent on incompatible reads
 // for monotonic writes and writes-follow-reads. Past it those two checks
 // skip the remaining incompatible reads (they can then miss anomalies, but
@@ -48,6 +53,13 @@ var wfrBudget = 50_000_000
 // budget cut the monotonic-writes and writes-follow-reads checks short.
 func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
 	p := a.p
+	// What each append's process had done before it, for monotonic writes
+	// and writes-follow-reads. Kept here, not in the ops, since checkers
+	// share the analysis.
+	seen := make([]appendSeen, len(p.ops))
+	for i := range seen {
+		seen[i] = appendSeen{-1, -1, -1}
+	}
 	// One state per process and key: a dense table when it is small
 	// enough, as it is for the usual tens of processes, else a map.
 	var maxProc int32
@@ -89,7 +101,7 @@ func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
 			a.readInSession(col, s, int32(i))
 			continue
 		}
-		o.prevOwn, o.seenPrefix, o.seenIncompat = s.lastOwn, s.maxPrefix, s.lastInc
+		seen[i] = appendSeen{prevOwn: s.lastOwn, seenPrefix: s.maxPrefix, seenIncompat: s.lastInc}
 		if !o.ok() {
 			continue
 		}
@@ -107,14 +119,14 @@ func (a *laAnalysis) checkListSessions(col *collector) (skipped bool) {
 	budget := wfrBudget
 	for k := range a.keys {
 		if a.keys[k].orderOp >= 0 {
-			a.orderOfWrites(col, a.keys[k].orderOp, &budget)
+			a.orderOfWrites(col, seen, a.keys[k].orderOp, &budget)
 		}
 	}
 	for r := range a.views {
 		if budget <= 0 {
 			return true
 		}
-		a.orderOfWrites(col, r, &budget)
+		a.orderOfWrites(col, seen, r, &budget)
 	}
 	return false
 }
@@ -191,7 +203,7 @@ func (a *laAnalysis) reportMR(col *collector, e, r int32, missing int64) {
 // one read r: the key's version order or an incompatible read. Reads that
 // are prefixes of the order need no check of their own: one that holds a
 // later write holds everything the order puts before it.
-func (a *laAnalysis) orderOfWrites(col *collector, r int32, budget *int) {
+func (a *laAnalysis) orderOfWrites(col *collector, seen []appendSeen, r int32, budget *int) {
 	p := a.p
 	ro := &p.ops[r]
 	key := &a.keys[ro.key]
@@ -239,31 +251,31 @@ func (a *laAnalysis) orderOfWrites(col *collector, r int32, budget *int) {
 		if w < 0 {
 			continue // reported elsewhere
 		}
-		wo := &p.ops[w]
-		if wo.prevOwn >= 0 {
-			if pe := posOf(wo.prevOwn); pe < 0 || int(pe) > q {
-				a.reportMW(col, wo.prevOwn, w, r, pe < 0)
+		wo, ws := &p.ops[w], seen[w]
+		if ws.prevOwn >= 0 {
+			if pe := posOf(ws.prevOwn); pe < 0 || int(pe) > q {
+				a.reportMW(col, ws.prevOwn, w, r, pe < 0)
 			}
 		}
-		if wo.seenPrefix >= 0 {
-			m := len(p.ops[wo.seenPrefix].list)
+		if ws.seenPrefix >= 0 {
+			m := len(p.ops[ws.seenPrefix].list)
 			if m > len(key.order) {
 				m = len(key.order)
 			}
 			if prefixMax(m) > int32(q) {
 				for j := 0; j < m; j++ {
 					if pe := a.position(r, key.order[j]); a.foreign(ro.key, key.order[j], wo.proc) && (pe < 0 || int(pe) > q) {
-						a.reportWFR(col, wo.seenPrefix, w, r, key.order[j], pe < 0)
+						a.reportWFR(col, ws.seenPrefix, w, r, key.order[j], pe < 0)
 						break
 					}
 				}
 			}
 		}
-		if wo.seenIncompat >= 0 {
-			for _, e := range p.ops[wo.seenIncompat].list {
+		if ws.seenIncompat >= 0 {
+			for _, e := range p.ops[ws.seenIncompat].list {
 				*budget--
 				if pe := a.position(r, e); a.foreign(ro.key, e, wo.proc) && (pe < 0 || int(pe) > q) {
-					a.reportWFR(col, wo.seenIncompat, w, r, e, pe < 0)
+					a.reportWFR(col, ws.seenIncompat, w, r, e, pe < 0)
 					break
 				}
 			}

@@ -33,22 +33,19 @@ const (
 
 // cop is one client operation.
 type cop struct {
-	inv, comp    int32 // history indices; comp is -1 when it never completed
-	proc         int32
-	key          int32 // index into parsed.keys
-	kind         opKind
-	status       opStatus
-	final        bool  // invoked after the "final" marker
-	hasVal       bool  // register read: false when it returned nil
-	shared       bool  // list-append: another append wrote the same element
-	invT, compT  int64 // compT is history.Never when it never completed
-	val          int64 // appended element, written value, register read value, cas "to"
-	from         int64 // cas "from"
-	list         []int64
-	prevOwn      int32 // list-append: this process's previous ok append to the key, or -1
-	seenPrefix   int32 // list-append: this process's longest earlier prefix read of the key, or -1
-	seenIncompat int32 // list-append: this process's last earlier incompatible read of the key, or -1
-	pos          int32 // list-append: position of the appended element in the version order, or -1
+	inv, comp   int32 // history indices; comp is -1 when it never completed
+	proc        int32
+	key         int32 // index into parsed.keys
+	kind        opKind
+	status      opStatus
+	final       bool  // invoked after the "final" marker
+	hasVal      bool  // register read: false when it returned nil
+	shared      bool  // list-append: another append wrote the same element
+	invT, compT int64 // compT is history.Never when it never completed
+	val         int64 // appended element, written value, register read value, cas "to"
+	from        int64 // cas "from"
+	list        []int64
+	pos         int32 // list-append: position of the appended element in the version order, or -1
 }
 
 // ok reports whether the operation certainly took effect.
@@ -131,7 +128,7 @@ func parse(h history.History) *parsed {
 			c := cop{
 				inv: int32(i), comp: -1, proc: int32(op.Process), key: id,
 				invT: op.Time, compT: history.Never, final: p.final >= 0,
-				prevOwn: -1, seenPrefix: -1, seenIncompat: -1, pos: -1,
+				pos: -1,
 			}
 			switch op.F {
 			case "append":

@@ -34,6 +34,7 @@ func Check(ctx context.Context, cs []checkers.Checker, h history.History, dir st
 		slots = 1
 	}
 	sem := make(chan struct{}, max(slots, 1))
+	index := checkers.NewIndex(h)
 	var wg sync.WaitGroup
 	for i, c := range cs {
 		wg.Add(1)
@@ -41,7 +42,7 @@ func Check(ctx context.Context, cs []checkers.Checker, h history.History, dir st
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = checkOne(ctx, c, h, checkers.Options{Dir: dir, Timeout: timeout})
+			out[i] = checkOne(ctx, c, h, checkers.Options{Dir: dir, Timeout: timeout, Index: index})
 		}()
 	}
 	wg.Wait()

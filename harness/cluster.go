@@ -92,4 +92,7 @@ type ClusterSpec struct {
 	// partitions cut it off from the nodes its node is cut off from. The
 	// runtime's clusters must then implement ClientSites.
 	PartitionClients bool
+	// Command, if set, runs each node as this installed command instead
+	// of `faultline node System`. A runtime that cannot must refuse it.
+	Command *NodeCommand
 }

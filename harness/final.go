@@ -43,6 +43,9 @@ func (r *run) finalPhase(ctx context.Context) {
 	r.rec.Record(marker)
 
 	keys := r.groups.keys()
+	if ks, ok := r.t.Workload.(KeySpace); ok {
+		keys = ks.Keys()
+	}
 	nodes := []string{""} // without a cluster, one read per key wherever the client goes
 	if r.cluster != nil {
 		nodes = r.cluster.Nodes()

@@ -81,6 +81,9 @@ func Run(ctx context.Context, t Test, o RunOptions) (out *Outcome, err error) {
 		}
 	}()
 
+	for _, n := range t.Notes {
+		r.phase("note: %s", n)
+	}
 	if t.Runtime != nil {
 		cs := t.Cluster
 		cs.Dir = dir
@@ -132,6 +135,7 @@ func Run(ctx context.Context, t Test, o RunOptions) (out *Outcome, err error) {
 	out.Summary = r.check(ctx, out.History)
 	out.Summary.Expected = t.Expect
 	out.Summary.Warnings = append(out.Summary.Warnings, missedKinds(t.Nemesis, out.Summary.Faults)...)
+	out.Summary.Warnings = append(out.Summary.Warnings, t.Notes...)
 	if err := results.WriteJSON(filepath.Join(dir, results.SummaryFile), out.Summary); err != nil {
 		return out, err
 	}

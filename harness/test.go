@@ -50,6 +50,15 @@ type Workload interface {
 	Final(key string) history.Op
 }
 
+// KeySpace is implemented by a workload whose operations choose their own
+// keys, such as transactions over several keys: Op ignores the key the
+// key groups hand it, and the final phase reads the keys Keys returns
+// instead of the groups' keys.
+type KeySpace interface {
+	// Keys returns every key an operation may have touched so far.
+	Keys() []string
+}
+
 // Nemesis injects faults. The harness calls Next and Invoke from one
 // goroutine, alternating with the schedule's interval.
 type Nemesis interface {
@@ -74,6 +83,11 @@ type Test struct {
 	// guarantee (true: holds, false: violated), as the catalogue says; the
 	// run's summary compares its findings with it. Nil expects nothing.
 	Expect map[string]bool
+
+	// Notes are things the run must tell its reader, such as a fault kind
+	// left out because it cannot reach this target's nodes. The run logs
+	// them when it starts and keeps them in results.json's warnings.
+	Notes []string
 }
 
 // Spec is the serializable description of a test, stored as test.json. With
@@ -106,6 +120,14 @@ type Spec struct {
 	// Quiesce is how long the final phase waits after healing before its
 	// reads; nil leaves it to RunOptions.Quiesce.
 	Quiesce *Duration `json:"quiesce,omitempty" yaml:"quiesce"`
+
+	// The transactional workloads' parameters (Elle's): micro-ops per
+	// transaction, at least and at most, and how keys are drawn (uniform
+	// or exponential). Keys is then the number of keys in use at once and
+	// OpsPerKey the writes a key takes before it is retired.
+	TxnMin  int    `json:"txn_min,omitempty" yaml:"txn_min"`
+	TxnMax  int    `json:"txn_max,omitempty" yaml:"txn_max"`
+	KeyDist string `json:"key_dist,omitempty" yaml:"key_dist"`
 
 	// WorkloadOpts are the workload's parameters (bank: accounts, total,
 	// max-transfer), kept so that a stored run is re-checked against them.

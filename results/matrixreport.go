@@ -80,6 +80,17 @@ func FoundGuarantee(sum Summary, g string) string {
 	if g == OverallGuarantee {
 		return validFound(sum.Valid)
 	}
+	// A model of another lattice (the transactional one: serializable,
+	// snapshot-isolation, ...) is judged the same way once a checker
+	// decided it.
+	if sum.Models != nil {
+		switch {
+		case slices.Contains(sum.Models.RuledOut, g):
+			return FoundViolated
+		case slices.Contains(sum.Models.Checked, g):
+			return FoundHeld
+		}
+	}
 	var vs []checkers.Valid
 	for _, r := range sum.Results {
 		if r.Checker == g {

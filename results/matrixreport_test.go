@@ -44,6 +44,23 @@ func TestFoundGuarantee(t *testing.T) {
 	}
 }
 
+// The transactional models are judged from the same model verdict.
+func TestFoundTransactionalModels(t *testing.T) {
+	sum := Summary{Models: &checkers.ModelVerdict{
+		RuledOut: []string{"strict-serializable", "serializable"},
+		Checked:  []string{"strict-serializable", "serializable", "snapshot-isolation", "read-committed"},
+	}}
+	for g, want := range map[string]string{
+		"serializable":       FoundViolated,
+		"snapshot-isolation": FoundHeld,
+		"repeatable-read":    FoundUnknown, // no checker decided it
+	} {
+		if got := FoundGuarantee(sum, g); got != want {
+			t.Errorf("%s: found %s, want %s", g, got, want)
+		}
+	}
+}
+
 func TestMatrixCheckMatch(t *testing.T) {
 	held := Summary{Models: &checkers.ModelVerdict{Checked: []string{"pram"}}}
 	yes, no := true, false

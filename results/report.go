@@ -296,7 +296,7 @@ func (v *reportView) readSpec(spec json.RawMessage) error {
 		v.Seed = fmt.Sprint(s)
 	}
 	order := []string{"name", "target", "target_opts", "workload", "workload_opts", "nodes", "concurrency", "rate",
-		"time_limit", "op_limit", "keys", "ops_per_key", "seed", "runtime", "nemesis", "nemesis_interval", "nemesis_targets", "partition_clients", "check_timeout", "quiesce"}
+		"time_limit", "op_limit", "keys", "ops_per_key", "seed", "runtime", "nemesis", "nemesis_interval", "nemesis_targets", "partition_clients", "check_timeout", "quiesce", "txn_min", "txn_max", "key_dist"}
 	seen := map[string]bool{}
 	add := func(k string) {
 		if val, ok := m[k]; ok && !seen[k] {

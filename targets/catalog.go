@@ -26,6 +26,10 @@ type Config struct {
 	// Nodes is the node count a run uses unless told otherwise; 0 leaves
 	// it to the caller.
 	Nodes int
+	// FixedNodes says Nodes is the only count the configuration runs: a
+	// single server, say, which more nodes would turn into independent
+	// databases.
+	FixedNodes bool
 }
 
 // ExpectFor returns the expectations for a run of workload: Expect without
@@ -167,7 +171,45 @@ var catalog = []Config{
 		// As for lww-clock: agreed lists rewrite orders clients saw.
 		Unreliable: map[string][]string{"list-append": {convergence}},
 	},
+	{
+		Name: "postgres-serializable", System: "postgres", Nodes: 1, FixedNodes: true,
+		Opts:      map[string]string{"isolation": "serializable"},
+		Workloads: txnWorkloads,
+		Doc:       "PostgreSQL from the machine's packages, one server, every transaction SERIALIZABLE: no anomaly, serializable not ruled out, under kills and pauses too",
+		Expect:    map[string]bool{txnSerializable: true},
+	},
+	{
+		Name: "postgres-repeatable-read", System: "postgres", Nodes: 1, FixedNodes: true,
+		Opts:      map[string]string{"isolation": "repeatable-read"},
+		Workloads: txnWorkloads,
+		Doc:       "PostgreSQL, REPEATABLE READ (snapshot isolation): write skew (G2-item) found, serializable ruled out, snapshot isolation not",
+		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: true},
+	},
+	{
+		Name: "postgres-read-committed", System: "postgres", Nodes: 1, FixedNodes: true,
+		Opts:      map[string]string{"isolation": "read-committed"},
+		Workloads: txnWorkloads,
+		Doc:       "PostgreSQL, READ COMMITTED: read skew (G-single) on txn-list-append and lost updates on txn-rw-register found, snapshot isolation ruled out",
+		Expect:    map[string]bool{txnSerializable: false, txnSnapshotIsolation: false},
+	},
+	{
+		Name: "exec", System: "exec",
+		Opts:      map[string]string{},
+		Workloads: []string{"register", "list-append", "txn-list-append", "txn-rw-register"},
+		Doc:       "your own system, in any language: --target-opt command='...' starts each node ({id} {addr} {peers} {data}), and clients speak faultline's HTTP/JSON operation protocol; you state the expectations (README: \"Your own system, in any language\")",
+		Expect:    map[string]bool{},
+	},
 }
+
+// The transactional models the PostgreSQL configurations are judged by,
+// named as Elle names them.
+const (
+	txnSerializable      = "serializable"
+	txnSnapshotIsolation = "snapshot-isolation"
+)
+
+// txnWorkloads are the workloads of the transactional targets.
+var txnWorkloads = []string{"txn-list-append", "txn-rw-register"}
 
 // convergence is the convergence checker's name (checkers.Convergence): a
 // guarantee the test matrix can expect alongside the models (every node

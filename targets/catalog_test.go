@@ -2,6 +2,7 @@ package targets
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,7 +19,8 @@ func TestCatalogueEntriesAreValidAndDistinct(t *testing.T) {
 		if err := ValidateOptions(c.System, c.Opts); err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
-		if c.Doc == "" || len(c.Workloads) == 0 || len(c.Expect) == 0 {
+		// exec is the user's own system: the user states its expectations.
+		if c.Doc == "" || len(c.Workloads) == 0 || (len(c.Expect) == 0 && c.System != "exec") {
 			t.Fatalf("%s is incomplete: %+v", c.Name, c)
 		}
 	}
@@ -122,6 +124,36 @@ func TestFailoverRegisterRunsMakeNoConvergenceClaim(t *testing.T) {
 	}
 	if _, ok := c.ExpectFor("register")["convergence"]; ok {
 		t.Fatal("register runs of kv-async-failover claim a convergence verdict the register cannot show")
+	}
+}
+
+func TestPostgresConfigurationsAsDesigned(t *testing.T) {
+	want := map[string]map[string]bool{
+		"postgres-serializable":    {"serializable": true},
+		"postgres-repeatable-read": {"serializable": false, "snapshot-isolation": true},
+		"postgres-read-committed":  {"snapshot-isolation": false},
+	}
+	for name, exp := range want {
+		c, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		if c.Nodes != 1 || !c.FixedNodes || c.System != "postgres" || !slices.Equal(c.Workloads, []string{"txn-list-append", "txn-rw-register"}) {
+			t.Errorf("%s: %+v, want one postgres node running the txn workloads", name, c)
+		}
+		for m, held := range exp {
+			if got, ok := c.Expect[m]; !ok || got != held {
+				t.Errorf("%s: expect[%s] = %v (present %v), want %v", name, m, got, ok, held)
+			}
+		}
+	}
+	// An installed command is declared for the runtimes, never run as
+	// `faultline node`.
+	if err := RunNode(context.Background(), "postgres", NodeConfig{ID: "n1"}, nil); err == nil || !strings.Contains(err.Error(), "installed command") {
+		t.Errorf("faultline node postgres: %v, want a refusal", err)
+	}
+	if cmd, err := NodeCommand("kv", nil); cmd != nil || err != nil {
+		t.Errorf("kv nodes are faultline nodes, got a command %+v, %v", cmd, err)
 	}
 }
 

@@ -10,8 +10,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/faultline/faultline/harness"
+	exectarget "github.com/faultline/faultline/targets/exec"
 	"github.com/faultline/faultline/targets/kv"
 	"github.com/faultline/faultline/targets/lww"
+	"github.com/faultline/faultline/targets/postgres"
 	"github.com/faultline/faultline/targets/raftkv"
 	"github.com/faultline/faultline/targets/twopc"
 )
@@ -31,6 +34,9 @@ type NodeConfig struct {
 type system struct {
 	run      func(ctx context.Context, cfg NodeConfig, log io.Writer) error
 	validate func(opts map[string]string) error
+	// command, for a system whose nodes are an installed command rather
+	// than `faultline node`, declares them for the runtimes.
+	command func(opts map[string]string) (*harness.NodeCommand, error)
 }
 
 var systems = map[string]system{
@@ -70,6 +76,55 @@ var systems = map[string]system{
 			return err
 		},
 	},
+	"postgres": {
+		run: notFaultlineNode("postgres"),
+		validate: func(opts map[string]string) error {
+			_, err := postgres.ParseOptions(opts)
+			return err
+		},
+		command: func(opts map[string]string) (*harness.NodeCommand, error) {
+			o, err := postgres.ParseOptions(opts)
+			if err != nil {
+				return nil, err
+			}
+			return postgres.NodeCommand(o)
+		},
+	},
+	"exec": {
+		run: notFaultlineNode("exec"),
+		validate: func(opts map[string]string) error {
+			_, err := exectarget.ParseOptions(opts)
+			return err
+		},
+		command: func(opts map[string]string) (*harness.NodeCommand, error) {
+			o, err := exectarget.ParseOptions(opts)
+			if err != nil {
+				return nil, err
+			}
+			return exectarget.NodeCommand(o)
+		},
+	},
+}
+
+// notFaultlineNode is the run of a system whose nodes are an installed
+// command: the runtimes start that command, never `faultline node`.
+func notFaultlineNode(name string) func(context.Context, NodeConfig, io.Writer) error {
+	return func(context.Context, NodeConfig, io.Writer) error {
+		return fmt.Errorf("%s nodes are an installed command that the runtime starts, not `faultline node %s`", name, name)
+	}
+}
+
+// NodeCommand returns the command declaration of a system whose nodes are
+// an installed command, or nil for a system of `faultline node`s.
+func NodeCommand(system string, opts map[string]string) (*harness.NodeCommand, error) {
+	sys, ok := systems[system]
+	if !ok {
+		return nil, fmt.Errorf("unknown system %q (known: %s)", system, strings.Join(Systems(), ", "))
+	}
+	if sys.command == nil {
+		return nil, nil
+	}
+	return sys.command(opts)
 }
 
 // Systems returns the names of the reference systems, sorted.

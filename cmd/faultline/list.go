@@ -162,5 +162,8 @@ func expect(m map[string]bool) string {
 		}
 		s += "breaks " + strings.Join(broken, ", ")
 	}
+	if s == "" {
+		s = "none claimed: state yours in a matrix cell"
+	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/faultline/faultline/checkers"
+	"github.com/faultline/faultline/clients"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
 	"github.com/faultline/faultline/results"
@@ -39,6 +40,9 @@ type runFlags struct {
 	quiesce     time.Duration
 	opLimit     int
 	testCount   int
+	txnMin      int
+	txnMax      int
+	keyDist     string
 	workloadOpt []string
 
 	// nemesisTargets is --nemesis-targets, comma-separated.
@@ -65,7 +69,15 @@ linearizable, so it exits 0.
 Workloads and keys: --concurrency clients are split into groups, one key per
 group (Jepsen's independent keys); --keys sets how many keys are in use at
 once, and a group moves to a fresh key after --ops-per-key operations, so each
-key's history stays cheap to check.
+key's history stays cheap to check. The transactional workloads
+(txn-list-append, txn-rw-register) are Elle's generators instead: each
+operation is a transaction of --txn-min to --txn-max micro-operations over
+--keys keys in use at once, drawn by --key-dist, each key retired for a fresh
+one after --ops-per-key writes.
+
+Targets whose nodes are an installed command (postgres-*, exec) run on the
+local runtime only, and take no clock faults: their nodes read the kernel's
+clock. --nemesis all leaves clock out for them and the run says so.
 
 The nemesis schedule: --nemesis names the fault kinds (partition, kill, pause,
 clock, latency; "all"; or "none"). Every --nemesis-interval (jittered ±25%
@@ -90,6 +102,8 @@ the first run that is not valid, as Jepsen's --test-count does.`,
   faultline run --target kv --target-opt reads=any --nemesis partition,kill
   faultline run --workload list-append --target kv-async-token --seed 42
   faultline run --target kv-async-failover --nemesis partition --partition-clients
+  faultline run --target postgres-repeatable-read --workload txn-list-append --concurrency 10
+  faultline run --target exec --target-opt command='python3 server.py --id {id} --listen {addr} --peers {peers} --data {data}'
   faultline run --target 2pc --workload bank --nemesis kill,partition,pause --nemesis-interval 3s
   faultline run --target 2pc-volatile --workload bank --nemesis kill --target-opt crash-after=first-commit`,
 		Args: cobra.NoArgs,
@@ -109,9 +123,9 @@ the first run that is not valid, as Jepsen's --test-count does.`,
 	fl.StringVar(&f.name, "name", "", "test name, the store folder (default <target>-<workload>)")
 	fl.StringVar(&f.target, "target", "kv", "system under test: a named configuration from 'faultline list'")
 	fl.StringArrayVar(&f.targetOpts, "target-opt", nil, "override one target option, k=v (repeatable), e.g. replication=async")
-	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append or bank")
+	fl.StringVar(&f.workload, "workload", "register", "what clients do: register, list-append, bank, txn-list-append or txn-rw-register")
 	fl.StringArrayVar(&f.workloadOpt, "workload-opt", nil, "set one workload option, k=v (repeatable), e.g. accounts=8 for bank (see 'faultline list')")
-	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes")
+	fl.IntVar(&f.nodes, "nodes", 5, "number of nodes (default 5, or the target's own count: 1 for postgres-*, 4 for 2pc)")
 	fl.StringVar(&f.concurrency, "concurrency", "2n", "client processes: a number, or Jepsen's 'Kn' form meaning K × nodes")
 	fl.Float64Var(&f.rate, "rate", 200, "total operations per second across all clients (0 = unthrottled)")
 	fl.DurationVar(&f.timeLimit, "time-limit", 20*time.Second, "how long the main phase runs")
@@ -128,6 +142,9 @@ the first run that is not valid, as Jepsen's --test-count does.`,
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
 	fl.IntVar(&f.opLimit, "op-limit", 0, "also end the main phase after this many client operations (0 = no limit)")
 	fl.IntVar(&f.testCount, "test-count", 1, "run the test this many times, each with a fresh seed, stopping at the first that is not valid")
+	fl.IntVar(&f.txnMin, "txn-min", clients.DefaultTxnMin, "txn workloads: micro-operations per transaction, at least")
+	fl.IntVar(&f.txnMax, "txn-max", clients.DefaultTxnMax, "txn workloads: micro-operations per transaction, at most")
+	fl.StringVar(&f.keyDist, "key-dist", clients.DefaultKeyDist, "txn workloads: how transactions draw keys, uniform or exponential (key i base-2 exponentially likelier than key i-1)")
 	return cmd
 }
 
@@ -145,7 +162,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, workload_opts, nodes, concurrency, rate, time_limit, op_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, quiesce)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, workload_opts, nodes, concurrency, rate, time_limit, op_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, quiesce, txn_min, txn_max, key_dist)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -197,6 +214,15 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	}
 	if set("op-limit") {
 		s.OpLimit = f.opLimit
+	}
+	if set("txn-min") {
+		s.TxnMin = f.txnMin
+	}
+	if set("txn-max") {
+		s.TxnMax = f.txnMax
+	}
+	if set("key-dist") {
+		s.KeyDist = f.keyDist
 	}
 	if fl.Changed("target-opt") {
 		if s.TargetOpts == nil {
@@ -297,7 +323,7 @@ func runTest(cmd *cobra.Command, spec harness.Spec, store string, quiesce time.D
 		fmt.Fprintf(out, "faultline: --nemesis-interval shortened to %s so that every kind of fault (%s) starts within --time-limit %s\n",
 			time.Duration(test.Spec.NemesisInterval), nemesisLabel(spec.Nemesis), time.Duration(spec.TimeLimit))
 	}
-	spec = test.Spec // as the build settled it: the nemesis interval fitted
+	spec = test.Spec // as the build settled it (defaults filled, the nemesis interval fitted, faults that cannot apply left out)
 	fmt.Fprintf(out, "faultline: %s (%s on %s, %d nodes, %d clients, nemesis %s, seed %d)\n",
 		spec.Name, spec.Workload, spec.Target, spec.Nodes, spec.Concurrency, nemesisLabel(spec.Nemesis), spec.Seed)
 	prog := newProgress(out)

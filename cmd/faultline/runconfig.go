@@ -33,6 +33,9 @@ func (f *runFlags) defaults() harness.Spec {
 		CheckTimeout:     harness.Duration(f.checkTime),
 		Quiesce:          &q,
 		OpLimit:          f.opLimit,
+		TxnMin:           f.txnMin,
+		TxnMax:           f.txnMax,
+		KeyDist:          f.keyDist,
 	}
 }
 

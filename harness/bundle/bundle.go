@@ -54,12 +54,28 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		return harness.Test{}, fieldErr("workload", "target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
-	workload, err := clients.NewWorkloadOpts(spec.Workload, spec.WorkloadOpts)
+	if cfg.FixedNodes && spec.Nodes != cfg.Nodes {
+		return harness.Test{}, specErr("target %s runs exactly %d node(s), got --nodes %d", cfg.Name, cfg.Nodes, spec.Nodes)
+	}
+	workload, err := newWorkload(&spec)
 	if err != nil {
-		return harness.Test{}, fieldErr("workload_opts", "--workload-opt: %v", err)
+		return harness.Test{}, err
 	}
 	if err := systemOpts(&cfg, workload); err != nil {
 		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
+	}
+	command, err := targets.NodeCommand(cfg.System, cfg.Opts)
+	if err != nil {
+		return harness.Test{}, specErr("target %s: %v", cfg.Name, err)
+	}
+	var notes []string
+	if command != nil {
+		if spec.Runtime == "docker" {
+			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local", cfg.Name, command.Name)
+		}
+		if spec.Nemesis, notes, err = withoutClock(cfg.Name, spec.Nemesis); err != nil {
+			return harness.Test{}, err
+		}
 	}
 	client, err := clientFor(cfg, spec.Workload)
 	if err != nil {
@@ -99,12 +115,13 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	return harness.Test{
 		Spec:     spec,
 		Runtime:  rt,
-		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients},
+		Cluster:  harness.ClusterSpec{System: cfg.System, Nodes: nodes, Opts: cfg.Opts, PartitionClients: spec.PartitionClients, Command: command},
 		Client:   client,
 		Workload: workload,
 		Nemesis:  nem,
 		Checkers: cs,
 		Expect:   cfg.ExpectFor(spec.Workload),
+		Notes:    notes,
 	}, nil
 }
 
@@ -162,6 +179,10 @@ func clientFor(cfg targets.Config, workload string) (harness.ClientFactory, erro
 		return clients.LWW(opts)
 	case "twopc":
 		return clients.TwoPC(cfg.Opts)
+	case "postgres":
+		return clients.Postgres(cfg.Opts, workload)
+	case "exec":
+		return clients.Exec(cfg.Opts, workload)
 	}
 	return nil, fmt.Errorf("no client for system %q", cfg.System)
 }

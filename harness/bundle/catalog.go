@@ -21,6 +21,6 @@ var CheckerDocs = []Info{
 
 // RuntimeDocs describes each runtime in a line.
 var RuntimeDocs = []Info{
-	{"local", "nodes are child processes on 127.0.0.1; every node link passes through a harness-owned proxy (default; no privileges, no Docker)"},
-	{"docker", "each node is a container started through testcontainers-go on a network of its own; partitions drop packets in the kernel"},
+	{"local", "nodes are child processes on 127.0.0.1; every node link passes through a harness-owned proxy (default; no privileges, no Docker); nodes that are an installed command (postgres-*, exec) run under a guard that kills their whole process tree"},
+	{"docker", "each node is a container started through testcontainers-go on a network of its own; partitions drop packets in the kernel; refuses targets whose nodes are an installed command"},
 }

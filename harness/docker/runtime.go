@@ -83,6 +83,9 @@ func (r Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (harness.C
 	if len(spec.Nodes) == 0 {
 		return nil, errors.New("docker runtime: no nodes")
 	}
+	if spec.Command != nil {
+		return nil, fmt.Errorf("docker runtime: the %s nodes are an installed command, and the node image is built FROM scratch with only the faultline binary, so it cannot hold them; use --runtime local", spec.Command.Name)
+	}
 	cli, err := engine(ctx)
 	if err != nil {
 		return nil, err

@@ -60,8 +60,16 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 			return nil, fmt.Errorf("local runtime: finding the faultline binary: %w", err)
 		}
 	}
+	if spec.HealthTimeout == 0 && spec.Command != nil {
+		spec.HealthTimeout = commandHealthTimeout
+	}
 	if spec.HealthTimeout == 0 {
 		spec.HealthTimeout = DefaultHealthTimeout
+	}
+	if spec.Command != nil {
+		if err := spec.Command.Validate(); err != nil {
+			return nil, fmt.Errorf("local runtime: %w", err)
+		}
 	}
 	c := &Cluster{spec: spec, binary: binary, nodes: map[string]*node{}, clock: map[string]bool{},
 		links: map[[2]string]bool{}, http: &http.Client{Timeout: 2 * time.Second}}
@@ -92,11 +100,17 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 	for _, id := range c.order {
 		n := &node{id: id, addr: listen[id], dir: filepath.Join(spec.Dir, "data", id),
 			log: filepath.Join(spec.Dir, results.NodesDir, id+".log")}
-		n.args = c.args(n)
 		if err := mkdirs(n.dir, filepath.Dir(n.log)); err != nil {
 			return nil, fmt.Errorf("local runtime: %w", err)
 		}
 		c.nodes[id] = n
+		if spec.Command != nil {
+			if err := c.prepareCommand(ctx, n); err != nil {
+				return nil, fmt.Errorf("local runtime: %w", err)
+			}
+		} else {
+			n.args = c.args(n)
+		}
 		if err := n.start(c.binary); err != nil {
 			return nil, err
 		}
@@ -283,6 +297,9 @@ func (c *Cluster) SetClock(ctx context.Context, id string, f harness.ClockFault)
 	if err != nil {
 		return err
 	}
+	if c.spec.Command != nil {
+		return fmt.Errorf("node %s: %w", id, harness.ErrNoClock)
+	}
 	if err := postClock(ctx, c.http, c.Addr(n.id), f); err != nil {
 		return fmt.Errorf("setting %s's clock: %w", id, err)
 	}
@@ -354,35 +371,47 @@ func (c *Cluster) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// waitHealthy polls GET /health until the node answers 200. On timeout the
-// error names the node and its log, and quotes the log's end.
+// waitHealthy polls the node's health check (GET /health unless its
+// command says otherwise) until it passes. On timeout the error names the
+// node and its log, and quotes the log's end.
 func (c *Cluster) waitHealthy(ctx context.Context, n *node) error {
 	ctx, cancel := context.WithTimeout(ctx, c.spec.HealthTimeout)
 	defer cancel()
-	url := "http://" + c.Addr(n.id) + "/health"
 	var last error
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := c.http.Do(req)
+		err := c.probe(ctx, n)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("health answered %s", resp.Status)
+			return nil
 		}
 		last = err
 		c.mu.Lock()
 		exited := n.exited()
 		c.mu.Unlock()
 		if exited {
-			return fmt.Errorf("node %s exited during start-up; its log %s ends:\n%s", n.id, n.log, tail(n.log, 10))
+			return fmt.Errorf("node %s exited during start-up%s; its log %s ends:\n%s", n.id, n.commandHint(), n.log, tail(n.log, 10))
 		}
 		if !sleep(ctx, 50*time.Millisecond) {
 			return fmt.Errorf("node %s was not healthy within %s (last: %v); its log %s ends:\n%s",
 				n.id, c.spec.HealthTimeout, last, n.log, tail(n.log, 10))
 		}
 	}
+}
+
+// probeHTTP checks once that GET path answers 200.
+func (c *Cluster) probeHTTP(ctx context.Context, n *node, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.Addr(n.id)+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s answered %s", path, resp.Status)
+	}
+	return nil
 }
 
 func postClock(ctx context.Context, hc *http.Client, addr string, f harness.ClockFault) error {
