@@ -21,7 +21,7 @@ type node struct {
 	cmd                *exec.Cmd
 	waited             chan struct{} // closed when cmd has been reaped
 	paused             bool
-	logFrom            int64 // the log's size when this life of the node started
+	logFrom            int64     // the log's size when this life of the node started
 	guard              io.Closer // a guarded node: the pipe whose closing kills its tree
 }
 
