@@ -154,3 +154,34 @@ func mustKinds(t *testing.T, kinds []string) []string {
 	}
 	return k
 }
+
+// FuzzNemesisSpec feeds --nemesis values to New and Fit: either an error,
+// or a schedule that draws only kinds it was asked for.
+func FuzzNemesisSpec(f *testing.F) {
+	for _, s := range []string{"all", "partition:majorities-ring,kill:primaries", "pause:one+minority", "partition:halves,partition:bridge", "clock:", "latency:x", ":", "none,kill", "kill::one", "partition:+"} {
+		f.Add(s)
+	}
+	primaries := func(context.Context, harness.Cluster) []string { return []string{"n1"} }
+	f.Fuzz(func(t *testing.T, spec string) {
+		nem, err := New([]string{spec}, Options{Roles: []Role{{Name: TargetPrimaries, Nodes: primaries}}})
+		// Fit reads the kinds as New does (it cannot check a target's roles,
+		// so it may accept more); 10 s fit every kind at 1 s or less.
+		if _, ferr := Fit([]string{spec}, time.Second, 10*time.Second); err == nil && ferr != nil {
+			t.Fatalf("New accepted %q but Fit refused it: %v", spec, ferr)
+		}
+		if err != nil || nem == nil {
+			return
+		}
+		asked := map[string]bool{}
+		kinds, _, _ := splitKinds([]string{spec})
+		for _, k := range kinds {
+			asked[k] = true
+		}
+		run(t, nem, newFake(4), 1, 12, func(inv, _ history.Op) {
+			_, k, _ := strings.Cut(inv.F, "-")
+			if !asked[k] {
+				t.Fatalf("%q drew a %s fault", spec, k)
+			}
+		})
+	})
+}

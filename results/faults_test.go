@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -111,4 +112,29 @@ func TestInterruptedFaultEndsWithTheHistory(t *testing.T) {
 	if len(fs) != 1 || fs[0].EndedBy != "end" || fs[0].EndNS != 9e9 || fs[0].Label != "latency n1→n2 80ms±20ms 5% loss" || fs[0].Nodes["n1"] != "slow links to n2" {
 		t.Fatalf("%+v", fs)
 	}
+}
+
+// FuzzFaults reads faults out of nemesis ops with any values: no panic, and
+// every fault ends no earlier than it starts.
+func FuzzFaults(f *testing.F) {
+	f.Add("start-partition", `{"grudge":{"n1":["n2"],"n2":["n1"]},"shape":"halves"}`, "stop-partition", "ok")
+	f.Add("start-kill", `{"nodes":["n1"],"how":{"n1":"first-commit"}}`, "heal", "info")
+	f.Add("start-clock", `{"offsets":{"n1":"1s"},"drifts":{"n1":"0.01"}}`, "final", "fail")
+	f.Add("start-latency", `{"links":{"n1->n2":{"latency":"5ms","loss":"x"}}}`, "stop-latency", "ok")
+	f.Fuzz(func(t *testing.T, start, value, end, typ string) {
+		var v any
+		if json.Unmarshal([]byte(value), &v) != nil {
+			v = value
+		}
+		h := nemHistory(
+			nemStep{f: start, inv: v, out: v, typ: history.Type(typ)},
+			nemStep{f: end, inv: v, out: v},
+		)
+		for _, ft := range Faults(h) {
+			if ft.EndNS < ft.StartNS {
+				t.Fatalf("fault %+v ends before it starts", ft)
+			}
+		}
+		describeGrudge(valueGrudge(v))
+	})
 }
