@@ -256,6 +256,13 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		// The target's own size (twopc: a coordinator and 3 participants).
 		s.Nodes = n
 	}
+	// What neither the file nor the target set takes the flags' default.
+	if s.Workload == "" {
+		s.Workload = f.workload
+	}
+	if s.Nodes == 0 {
+		s.Nodes = f.nodes
+	}
 	if s.Nodes < 1 {
 		return s, usageErr("--nodes must be at least 1, got %d", s.Nodes)
 	}

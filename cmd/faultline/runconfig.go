@@ -13,14 +13,14 @@ import (
 // defaults is the spec the flags give when none is set on the command line:
 // what a --config file is laid over, so that a file giving only a target
 // and a nemesis runs as `faultline run --target ... --nemesis ...` would.
-// Concurrency, name and seed are left to spec, which derives them from the
-// final values (concurrency from the final node count).
+// The workload and the node count are left to spec, which takes the
+// target's own when it has one (twopc: bank, 4 nodes) before the flags';
+// concurrency, name and seed too, which it derives from the final values
+// (concurrency from the final node count).
 func (f *runFlags) defaults() harness.Spec {
 	q := harness.Duration(f.quiesce)
 	return harness.Spec{
 		Target:           f.target,
-		Workload:         f.workload,
-		Nodes:            f.nodes,
 		Rate:             f.rate,
 		TimeLimit:        harness.Duration(f.timeLimit),
 		Keys:             f.keys,

@@ -41,6 +41,12 @@ func TestConfigFileMergesOverTheFlagDefaults(t *testing.T) {
 	if s.Concurrency != 6 {
 		t.Fatalf("concurrency %d; want the default 2n of the file's 3 nodes", s.Concurrency)
 	}
+	// A file that names only a target gets that target's own defaults
+	// (twopc runs the bank on 4 nodes), not the flags' (register on 5).
+	os.WriteFile(path, []byte("target: 2pc\n"), 0o644)
+	if s, err := specOf(t, "--config", path); err != nil || s.Workload != "bank" || s.Nodes != 4 {
+		t.Fatalf("a file naming 2pc: %+v, %v; want the bank on 4 nodes", s, err)
+	}
 }
 
 func TestInvalidNumbersNameTheFlagAndTheFix(t *testing.T) {
