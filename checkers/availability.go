@@ -70,22 +70,34 @@ const (
 func (Availability) Name() string { return "availability" }
 
 // Check measures h. Its Stats hold "windows" ([]AvailabilityWindow, in
-// time order) and "by_kind" ([]AvailabilityKind, healthy first).
+// time order) and "by_kind" ([]AvailabilityKind, healthy first). With no
+// fault in the history it still measures, but is not applicable: there is
+// no fault window to set beside the healthy time.
 func (Availability) Check(ctx context.Context, h history.History, _ Options) Result {
 	began := time.Now()
-	res := Result{Checker: Availability{}.Name()}
-	defer func() { res.Elapsed = Duration(time.Since(began)) }()
 	if len(h) == 0 {
-		res.Error = "the history is empty: there is nothing to measure"
-		return res
+		return Result{Checker: Availability{}.Name(), Error: "the history is empty: there is nothing to measure"}
 	}
 	if err := ctx.Err(); err != nil {
-		res.Error = fmt.Sprintf("availability: %v", err)
-		return res
+		return Result{Checker: Availability{}.Name(), Error: fmt.Sprintf("availability: %v", err)}
 	}
-	windows := availWindows(h)
+	res := AvailabilityOf(h, h[0].Time, h[len(h)-1].Time, func(fn func(int64, history.Type, int64)) {
+		availEachOp(h, func(invoked int64, s availSample) { fn(invoked, s.typ, s.latency) })
+	})
+	res.Elapsed = Duration(time.Since(began))
+	return res
+}
+
+// AvailabilityOf measures a history given in parts, for one too long to
+// hold: its nemesis ops (client ops among them are ignored), the times of
+// its first and last ops, and each client op's invocation time, outcome
+// and latency (ns, -1 when it has none), which each must hand to fn.
+func AvailabilityOf(nemesis history.History, first, last int64, each func(fn func(invoked int64, typ history.Type, latency int64))) Result {
+	res := Result{Checker: Availability{}.Name()}
+	windows := availWindows(nemesis, first, last)
 	samples := make([][]availSample, len(windows))
-	availEachOp(h, func(invoked int64, s availSample) {
+	each(func(invoked int64, typ history.Type, latency int64) {
+		s := availSample{typ: typ, latency: latency}
 		for i := range windows {
 			if w := &windows[i]; w.start <= invoked && invoked < w.end {
 				samples[i] = append(samples[i], s)
@@ -96,11 +108,15 @@ func (Availability) Check(ctx context.Context, h history.History, _ Options) Res
 	out := make([]AvailabilityWindow, len(windows))
 	byKind := map[string]*availKindAcc{}
 	var kinds []string
+	faults := 0
 	for i, w := range windows {
 		out[i] = AvailabilityWindow{
 			Kind: w.kind, What: w.what,
 			StartMS: availMS(w.start), EndMS: availMS(w.end),
 			AvailabilityStats: availStats(samples[i], w.end-w.start),
+		}
+		if w.kind != AvailabilityHealthy && w.kind != AvailabilityFinal {
+			faults++
 		}
 		acc := byKind[w.kind]
 		if acc == nil {
@@ -125,6 +141,10 @@ func (Availability) Check(ctx context.Context, h history.History, _ Options) Res
 	}
 	res.Valid = True
 	res.Stats = map[string]any{"windows": out, "by_kind": summary}
+	if faults == 0 {
+		res.Valid = Unknown
+		res.NotApplicable = "no fault was injected, so there is no fault window to compare with healthy time (the healthy figures are in its stats)"
+	}
 	return res
 }
 
@@ -178,10 +198,11 @@ func availEachOp(h history.History, fn func(invoked int64, s availSample)) {
 	}
 }
 
-// availWindows cuts the history's time into fault windows, the healthy
-// windows between them and the final window, in time order.
-func availWindows(h history.History) []availWindow {
-	last := h[len(h)-1].Time + 1 // windows are half-open; include the last op
+// availWindows cuts the history's time, from first to last, into fault
+// windows, the healthy windows between them and the final window, in time
+// order. Only h's nemesis ops count.
+func availWindows(h history.History, first, last int64) []availWindow {
+	last++ // windows are half-open; include the last op
 	end := last
 	final := int64(-1)
 	var faults []availWindow
@@ -236,10 +257,7 @@ func availWindows(h history.History) []availWindow {
 	spans := append([]availWindow(nil), faults...)
 	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	var healthy []availWindow
-	at := int64(0)
-	if h[0].Time < 0 {
-		at = h[0].Time
-	}
+	at := min(int64(0), first)
 	for _, f := range spans {
 		if f.start > at {
 			healthy = append(healthy, availWindow{kind: AvailabilityHealthy, start: at, end: f.start})

@@ -212,7 +212,11 @@ func TestAvailabilityOfAnEmptyHistoryIsUnknown(t *testing.T) {
 		t.Fatalf("empty history: %v %q; want unknown with a reason", res.Valid, res.Error)
 	}
 	res = Availability{}.Check(context.Background(), availHistory(availOp(0, 0, 1, history.Fail)...), Options{})
+	if res.Applies() || res.Stats["by_kind"] == nil {
+		t.Fatalf("no fault: %+v; want not applicable, with the healthy figures", res)
+	}
+	res = Availability{}.Check(context.Background(), availScenario(5, true), Options{})
 	if res.Valid != True {
-		t.Fatalf("one failed op: %v; a measurement judges nothing", res.Valid)
+		t.Fatalf("with faults: %v; a measurement judges nothing", res.Valid)
 	}
 }

@@ -62,7 +62,7 @@ func checkConvergence(p *parsed) Result {
 	if ok == 0 {
 		return Result{Checker: "convergence", Valid: Unknown, Error: fmt.Sprintf("no final read succeeded (%d failed), so convergence could not be judged", failed)}
 	}
-	c := &convergence{p: p, finals: finals, col: newCollector()}
+	c := &convergence{p: p, finals: finals, col: newCollector(p.h)}
 	converged := make([]bool, len(p.keys))
 	divergent := 0
 	for k, reads := range finals {

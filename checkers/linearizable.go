@@ -238,10 +238,10 @@ func (c LinearizableChecker) check(ctx context.Context, h history.History, opts 
 // final reads. Pairs are indices into h, so that a history of millions of
 // ops is not copied.
 func registerPairs(h history.History) ([]string, map[string][]history.PairIndex) {
-	finalAt := -1
-	for _, op := range h {
-		if !op.IsClient() && op.F == "final" && op.Type == history.Invoke {
-			finalAt = op.Index
+	finalAt := -1 // the final marker's position in h
+	for i := range h {
+		if op := &h[i]; !op.IsClient() && op.F == "final" && op.Type == history.Invoke {
+			finalAt = i
 			break
 		}
 	}

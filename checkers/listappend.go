@@ -57,7 +57,7 @@ func analyzeListAppend(p *parsed) *laAnalysis {
 		keys:     make([]laKey, len(p.keys)),
 		writer:   make([]map[int64]int32, len(p.keys)),
 		views:    map[int32]*incView{},
-		col:      newCollector(),
+		col:      newCollector(p.h),
 		reported: map[[2]int64]bool{},
 	}
 	for k := range a.keys {

@@ -41,7 +41,7 @@ func (c SessionGuarantees) Check(ctx context.Context, h history.History, opts Op
 		if !p.understood() {
 			return Result{Checker: "session", Valid: Unknown, Error: "the history has no register or list-append operations to check"}
 		}
-		col := newCollector()
+		col := newCollector(p.h)
 		stats := map[string]any{"models_checked": sessionModels}
 		if p.isListAppend() {
 			if err := p.listAppendInputError(); err != nil {

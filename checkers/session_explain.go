@@ -24,7 +24,7 @@ func describe(h history.History, idx int) string {
 		return fmt.Sprintf("op %d", idx)
 	}
 	op := &h[idx]
-	s := fmt.Sprintf("op %d (process %s", idx, op.Process)
+	s := fmt.Sprintf("op %d (process %s", op.Index, op.Process)
 	if op.Node != "" {
 		s += ", node " + op.Node
 	}
@@ -46,16 +46,19 @@ func describe(h history.History, idx int) string {
 // collector gathers anomalies, keeping MaxExamples of each type and
 // counting all of them.
 type collector struct {
+	h      history.History // the ops anomalies name are positions in h
 	list   []Anomaly
 	counts map[string]int
 }
 
-func newCollector() *collector { return &collector{counts: map[string]int{}} }
+func newCollector(h history.History) *collector {
+	return &collector{h: h, counts: map[string]int{}}
+}
 
 // clone returns a collector holding what c holds, to add to without
 // changing c.
 func (c *collector) clone() *collector {
-	return &collector{list: slices.Clone(c.list), counts: maps.Clone(c.counts)}
+	return &collector{h: c.h, list: slices.Clone(c.list), counts: maps.Clone(c.counts)}
 }
 
 // add records one anomaly. The explanation is built only for the ones
@@ -65,6 +68,13 @@ func (c *collector) add(typ, key string, ops []int, explain func() string) {
 	c.counts[typ]++
 	if c.counts[typ] > MaxExamples {
 		return
+	}
+	// Anomalies name ops by index, which a part of a history checked on
+	// its own (a batch of keys) keeps from the whole.
+	for i, pos := range ops {
+		if pos >= 0 && pos < len(c.h) {
+			ops[i] = c.h[pos].Index
+		}
 	}
 	c.list = append(c.list, Anomaly{Type: typ, Key: key, Ops: ops, Explanation: explain()})
 }

@@ -26,6 +26,7 @@ import (
 func newCheckCmd() *cobra.Command {
 	var model, workload, checkerNames, initial, require string
 	var workloadOpts []string
+	var memory string
 	var timeout time.Duration
 	var write bool
 	cmd := &cobra.Command{
@@ -74,7 +75,11 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 			if err != nil {
 				return err
 			}
-			c := checkRun{model: model, checkers: checkerNames, initial: initial, require: require, workloadOpts: opts, timeout: timeout, write: write,
+			budget, err := parseBytes(memory)
+			if err != nil {
+				return usageErr("--memory: %v", err)
+			}
+			c := checkRun{model: model, checkers: checkerNames, initial: initial, require: require, workloadOpts: opts, memory: budget, timeout: timeout, write: write,
 				out: cmd.OutOrStdout(), errs: cmd.ErrOrStderr()}
 			if len(args) == 1 {
 				return c.check(cmd.Context(), args[0])
@@ -104,6 +109,7 @@ is checked in turn and the exit code is the worst: 254, then 1, then 2.`,
 	fl.StringVar(&initial, "initial-value", "", "register: the value before any write, as Knossos' (cas-register 0) (default: nil)")
 	fl.StringVar(&require, "consistency-models", "", "transactions: the models that must hold, comma-separated, as elle-cli's (e.g. serializable, snapshot-isolation; default strict-serializable)")
 	fl.StringArrayVar(&workloadOpts, "workload-opt", nil, "a workload option the checkers need, k=v (repeatable), e.g. for a bank history not run by faultline: --workload-opt accounts=5 --workload-opt total=50 (a run directory has them in test.json)")
+	fl.StringVar(&memory, "memory", "4GiB", "the memory a check may use: a longer history (register or list-append, JSON Lines) is checked key by key from disk, in parts that fit")
 	fl.DurationVar(&timeout, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.BoolVar(&write, "write", false, "rewrite results.json, visualizations and the report in the run directory")
 	return cmd
@@ -114,6 +120,7 @@ type checkRun struct {
 	model, checkers, initial string
 	require                  string            // --consistency-models
 	workloadOpts             map[string]string // --workload-opt
+	memory                   int64             // --memory: past it, check key by key
 	timeout                  time.Duration
 	write                    bool
 	out, errs                io.Writer
@@ -137,7 +144,10 @@ func (c checkRun) check(ctx context.Context, path string) error {
 			model = spec.Workload
 		}
 	}
-	limitMemory(histPath)
+	if needsKeyByKey(histPath, c.memory) {
+		return c.checkKeyByKey(ctx, dir, histPath, spec)
+	}
+	limitMemory(histPath, c.memory)
 	h, warnings, err := results.ReadHistory(histPath)
 	if err != nil {
 		return usageErr("%v", err)
@@ -188,6 +198,14 @@ func (c checkRun) check(ctx context.Context, path string) error {
 	return verdictExit(sum.Valid)
 }
 
+// initialValue reads --initial-value: an integer when it is one.
+func initialValue(s string) any {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n
+	}
+	return s
+}
+
 // severity orders exit codes for several histories: the worst wins.
 func severity(code int) int {
 	switch code {
@@ -207,7 +225,7 @@ func severity(code int) int {
 // twice what is live before a collection; with the limit the collector works
 // harder instead, so that a million-op history is checked in under 1 GiB.
 // GOMEMLIMIT, when set, wins.
-func limitMemory(path string) {
+func limitMemory(path string, budget int64) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
@@ -215,7 +233,7 @@ func limitMemory(path string) {
 	if err != nil {
 		return
 	}
-	debug.SetMemoryLimit(max(900<<20, 5*fi.Size()/2))
+	debug.SetMemoryLimit(min(budget, max(900<<20, 5*fi.Size()/2)))
 }
 
 // modelHelpExtra lists the models beyond register and list-append that
@@ -269,11 +287,7 @@ func checkersFor(h history.History, spec harness.Spec, model, names, initial str
 		if model != "register" {
 			return nil, "", fmt.Errorf("--initial-value applies to the register model only, not %s", model)
 		}
-		var v any = initial
-		if n, err := strconv.ParseInt(initial, 10, 64); err == nil {
-			v = n
-		}
-		cs = checkers.WithInitial(cs, v)
+		cs = checkers.WithInitial(cs, initialValue(initial))
 	}
 	if names == "" {
 		return cs, model, nil
