@@ -57,14 +57,17 @@ func (s Spec) Command() []string {
 	if s.Quiesce != nil {
 		args = append(args, "--quiesce", dur(*s.Quiesce))
 	}
-	if s.TxnMin > 0 {
-		args = append(args, "--txn-min", strconv.Itoa(s.TxnMin))
-	}
-	if s.TxnMax > 0 {
-		args = append(args, "--txn-max", strconv.Itoa(s.TxnMax))
-	}
-	if s.KeyDist != "" {
-		args = append(args, "--key-dist", s.KeyDist)
+	if strings.HasPrefix(s.Workload, "txn-") {
+		// Only the transactional workloads read these.
+		if s.TxnMin > 0 {
+			args = append(args, "--txn-min", strconv.Itoa(s.TxnMin))
+		}
+		if s.TxnMax > 0 {
+			args = append(args, "--txn-max", strconv.Itoa(s.TxnMax))
+		}
+		if s.KeyDist != "" {
+			args = append(args, "--key-dist", s.KeyDist)
+		}
 	}
 	if s.OpLimit > 0 {
 		args = append(args, "--op-limit", strconv.Itoa(s.OpLimit))
