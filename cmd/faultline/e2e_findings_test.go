@@ -217,7 +217,7 @@ func TestServeOnANonLoopbackAddressNeedsExpose(t *testing.T) {
 // run that is not valid.
 func TestTestCountStopsAtTheFirstFailure(t *testing.T) {
 	store := t.TempDir()
-	out, code := faultline(t, "run", "--store", store, "--test-count", "3", "--target", "kv-async", "--nodes", "3", "--time-limit", "3s", "--quiesce", "200ms")
+	out, code := faultline(t, "run", "--store", store, "--test-count", "3", "--target", "kv-async", "--nodes", "3", "--time-limit", "5s", "--quiesce", "200ms")
 	if code != 1 || !strings.Contains(out, "=== run 1 of 3") || !strings.Contains(out, "run 1 of 3 was not valid") || strings.Contains(out, "=== run 2 of 3") {
 		t.Fatalf("exit %d; want 1 after the first (invalid) run:\n%s", code, out)
 	}
