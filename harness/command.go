@@ -28,6 +28,10 @@ import (
 //	         the link the harness partitions
 //	{data}   the node's data directory, created empty before Setup
 //	{run}    the run directory
+//	{harness} the address the harness (and its clients) connect from, as
+//	         the node sees it: 127.0.0.1 on the local runtime, the control
+//	         machine's address on the ssh runtime (say, to let it through
+//	         the node's access control)
 type NodeCommand struct {
 	// Name names the command in messages, e.g. "postgres".
 	Name string
@@ -105,6 +109,7 @@ func (c *NodeCommand) Validate() error {
 // NodeVars are the values of one node's placeholders.
 type NodeVars struct {
 	ID, Addr, Data, Run string
+	Harness             string            // where the harness connects from; "" is 127.0.0.1
 	Index               int               // position among the sorted node ids, from 1
 	Peers               map[string]string // id -> address of the link to it
 }
@@ -126,6 +131,11 @@ func (v NodeVars) lookup(name string) (string, bool) {
 		return v.Data, true
 	case "run":
 		return v.Run, true
+	case "harness":
+		if v.Harness == "" {
+			return "127.0.0.1", true
+		}
+		return v.Harness, true
 	case "peers":
 		ids := make([]string, 0, len(v.Peers))
 		for id := range v.Peers {
@@ -142,7 +152,7 @@ func (v NodeVars) lookup(name string) (string, bool) {
 }
 
 // placeholders names the known placeholders, for error messages.
-const placeholders = "{id}, {index}, {addr}, {host}, {port}, {peers}, {data}, {run}"
+const placeholders = "{id}, {index}, {addr}, {host}, {port}, {peers}, {data}, {run}, {harness}"
 
 func checkPlaceholders(s string) error {
 	_, err := expand(s, NodeVars{}, nil)

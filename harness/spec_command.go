@@ -37,6 +37,32 @@ func (s Spec) Command() []string {
 	if s.Runtime != "" && s.Runtime != "local" {
 		args = append(args, "--runtime", s.Runtime)
 	}
+	if len(s.Hosts) > 0 {
+		args = append(args, "--hosts", strings.Join(s.Hosts, ","))
+	}
+	if x := s.SSH; x != nil {
+		for _, k := range x.Keys {
+			args = append(args, "--ssh-key", k)
+		}
+		if x.KnownHosts != "" {
+			args = append(args, "--known-hosts", x.KnownHosts)
+		}
+		if x.InsecureIgnoreHostKey {
+			args = append(args, "--insecure-ignore-host-key")
+		}
+		if x.Dir != "" {
+			args = append(args, "--ssh-dir", x.Dir)
+		}
+		if x.Keep {
+			args = append(args, "--keep")
+		}
+		if x.NodePort > 0 {
+			args = append(args, "--node-port", strconv.Itoa(x.NodePort))
+		}
+		if x.Lease > 0 {
+			args = append(args, "--ssh-lease", dur(x.Lease))
+		}
+	}
 	nem := "none"
 	if len(s.Nemesis) > 0 {
 		nem = strings.Join(s.Nemesis, ",")

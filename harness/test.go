@@ -121,6 +121,11 @@ type Spec struct {
 	// reads; nil leaves it to RunOptions.Quiesce.
 	Quiesce *Duration `json:"quiesce,omitempty" yaml:"quiesce"`
 
+	// Hosts places the nodes on SSH hosts for the ssh runtime:
+	// "n1=user@host[:port]" entries, or bare "user@host" ones in node order.
+	Hosts []string `json:"hosts,omitempty" yaml:"hosts"`
+	// SSH holds the ssh runtime's settings.
+	SSH *SSHSpec `json:"ssh,omitempty" yaml:"ssh"`
 	// The transactional workloads' parameters (Elle's): micro-ops per
 	// transaction, at least and at most, and how keys are drawn (uniform
 	// or exponential). Keys is then the number of keys in use at once and

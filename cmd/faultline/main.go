@@ -88,6 +88,6 @@ harness itself failed.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErr("%v\nSee '%s --help'.", err, cmd.CommandPath())
 	})
-	root.AddCommand(newRunCmd(), newCheckCmd(), newListCmd(), newServeCmd(), newMatrixCmd(), newCleanCmd(), newNodeCmd(), newNetfaultCmd(), newGuardCmd())
+	root.AddCommand(newRunCmd(), newCheckCmd(), newListCmd(), newServeCmd(), newMatrixCmd(), newCleanCmd(), newNodeCmd(), newNetfaultCmd(), newGuardCmd(), newSSHHostCmd())
 	return root
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/faultline/faultline/clients"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/harness/bundle"
+	"github.com/faultline/faultline/harness/ssh"
 	"github.com/faultline/faultline/results"
 )
 
@@ -47,6 +48,7 @@ type runFlags struct {
 
 	// nemesisTargets is --nemesis-targets, comma-separated.
 	nemesisTargets string
+	ssh            sshFlags
 }
 
 func newRunCmd() *cobra.Command { return runCommand(&runFlags{}) }
@@ -133,7 +135,7 @@ the first run that is not valid, as Jepsen's --test-count does.`,
 	fl.IntVar(&f.opsPerKey, "ops-per-key", 200, "operations on a key before its group moves to a fresh key (0 = never)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for the workload and the nemesis schedule (default: from the clock, and printed)")
 	fl.StringVar(&f.store, "store", "store", "where runs are stored")
-	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1) or docker (containers through testcontainers-go)")
+	fl.StringVar(&f.runtime, "runtime", "local", "where nodes run: local (child processes on 127.0.0.1), docker (containers through testcontainers-go) or ssh (hosts over SSH, see --hosts)")
 	fl.StringVar(&f.nemesis, "nemesis", "none", "faults to inject: comma-separated kinds, 'all' or 'none' (see 'faultline list')")
 	fl.DurationVar(&f.interval, "nemesis-interval", 10*time.Second, "time between fault starts and stops (jittered ±25%)")
 	fl.StringVar(&f.nemesisTargets, "nemesis-targets", "", "whom kill, pause and clock faults aim at: comma-separated one, minority, majority, primaries, all (default: any of them)")
@@ -145,6 +147,7 @@ the first run that is not valid, as Jepsen's --test-count does.`,
 	fl.IntVar(&f.txnMin, "txn-min", clients.DefaultTxnMin, "txn workloads: micro-operations per transaction, at least")
 	fl.IntVar(&f.txnMax, "txn-max", clients.DefaultTxnMax, "txn workloads: micro-operations per transaction, at most")
 	fl.StringVar(&f.keyDist, "key-dist", clients.DefaultKeyDist, "txn workloads: how transactions draw keys, uniform or exponential (key i base-2 exponentially likelier than key i-1)")
+	f.ssh.register(fl, true)
 	return cmd
 }
 
@@ -162,7 +165,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, workload_opts, nodes, concurrency, rate, time_limit, op_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, quiesce, txn_min, txn_max, key_dist)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, workload_opts, nodes, concurrency, rate, time_limit, op_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, quiesce, txn_min, txn_max, key_dist, hosts, ssh)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -175,6 +178,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if set("nodes") {
 		s.Nodes = f.nodes
 	}
+	f.ssh.apply(&s, fl)
 	if set("rate") {
 		s.Rate = f.rate
 	}
@@ -333,6 +337,7 @@ func runTest(cmd *cobra.Command, spec harness.Spec, store string, quiesce time.D
 	spec = test.Spec // as the build settled it (defaults filled, the nemesis interval fitted, faults that cannot apply left out)
 	fmt.Fprintf(out, "faultline: %s (%s on %s, %d nodes, %d clients, nemesis %s, seed %d)\n",
 		spec.Name, spec.Workload, spec.Target, spec.Nodes, spec.Concurrency, nemesisLabel(spec.Nemesis), spec.Seed)
+	warnInsecure(cmd, spec.SSH)
 	prog := newProgress(out)
 	o, err := harness.Run(cmd.Context(), test, harness.RunOptions{
 		Store: store, Log: prog.lineWriter(), Progress: prog.update, Quiesce: quiesce,
@@ -342,6 +347,9 @@ func runTest(cmd *cobra.Command, spec harness.Spec, store string, quiesce time.D
 	if err != nil {
 		if o != nil {
 			fmt.Fprintf(out, "history so far: %s\n", o.Dir)
+		}
+		if ssh.IsUsage(err) {
+			return &exitError{code: exitUsage, err: err}
 		}
 		return &exitError{code: exitFailed, err: err}
 	}

@@ -84,6 +84,8 @@ func TestRepeatCommandBuildsTheSameSpec(t *testing.T) {
 		{"--target", "kv-async-failover", "--workload", "list-append", "--nemesis", "partition:majorities-ring,kill:primaries", "--nemesis-interval", "1500ms", "--nemesis-targets", "one,majority",
 			"--nodes", "3", "--concurrency", "7", "--rate", "0", "--time-limit", "9s", "--keys", "2", "--ops-per-key", "0", "--partition-clients",
 			"--target-opt", "lease=2s", "--quiesce", "0s", "--check-timeout", "30s", "--op-limit", "5000", "--name", "my test", "--seed", "77"},
+		{"--runtime", "ssh", "--hosts", "n1=root@10.0.0.1,n2=root@10.0.0.2,n3=root@10.0.0.3", "--ssh-key", "/k", "--known-hosts", "/kh", "--ssh-dir", "/srv/fl", "--keep", "--node-port", "7000", "--ssh-lease", "20s", "--seed", "3"},
+		{"--target", "postgres-serializable", "--workload", "txn-list-append", "--txn-min", "2", "--txn-max", "6", "--key-dist", "exponential", "--seed", "4"},
 	} {
 		want, err := specOf(t, args...)
 		if err != nil {

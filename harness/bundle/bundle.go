@@ -41,7 +41,7 @@ func fieldErr(field, format string, args ...any) error {
 }
 
 // Runtimes names the runtimes Build accepts.
-var Runtimes = []string{"local", "docker"}
+var Runtimes = []string{"local", "docker", "ssh"}
 
 // Build returns the test spec describes. spec.Target names a catalogued
 // configuration; spec.TargetOpts override its options.
@@ -71,7 +71,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	var notes []string
 	if command != nil {
 		if spec.Runtime == "docker" {
-			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local", cfg.Name, command.Name)
+			return harness.Test{}, specErr("target %s runs each node as the installed command %q, which the Docker runtime cannot put in its FROM scratch image of the faultline binary; use --runtime local (or --runtime ssh, with the command installed on the hosts)", cfg.Name, command.Name)
 		}
 		if spec.Nemesis, notes, err = withoutClock(cfg.Name, spec.Nemesis); err != nil {
 			return harness.Test{}, err
@@ -96,13 +96,13 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	if spec.NemesisInterval, err = fitNemesis(spec); err != nil {
 		return harness.Test{}, err
 	}
-	rt, err := runtime(spec.Runtime)
-	if err != nil {
-		return harness.Test{}, err
-	}
 	nodes := make([]string, spec.Nodes)
 	for i := range nodes {
 		nodes[i] = fmt.Sprintf("n%d", i+1)
+	}
+	rt, err := runtime(spec, nodes)
+	if err != nil {
+		return harness.Test{}, err
 	}
 	if spec.Keys == 0 {
 		spec.Keys = 1
@@ -216,14 +216,19 @@ func targetField(spec harness.Spec) string {
 	return "target"
 }
 
-func runtime(name string) (harness.Runtime, error) {
-	switch name {
+func runtime(spec harness.Spec, nodes []string) (harness.Runtime, error) {
+	if len(spec.Hosts) > 0 && spec.Runtime != "ssh" {
+		return nil, fieldErr("hosts", "hosts are given but the runtime is %q: hosts are for --runtime ssh", spec.Runtime)
+	}
+	switch spec.Runtime {
 	case "", "local":
 		return local.Runtime{}, nil
 	case "docker":
 		return docker.Runtime{}, nil
+	case "ssh":
+		return sshRuntime(spec, nodes)
 	}
-	return nil, fieldErr("runtime", "unknown runtime %q (known: %s)", name, strings.Join(Runtimes, ", "))
+	return nil, fieldErr("runtime", "unknown runtime %q (known: %s)", spec.Runtime, strings.Join(Runtimes, ", "))
 }
 
 // DefaultNodes is the node count a run of target uses unless told

@@ -23,4 +23,5 @@ var CheckerDocs = []Info{
 var RuntimeDocs = []Info{
 	{"local", "nodes are child processes on 127.0.0.1; every node link passes through a harness-owned proxy (default; no privileges, no Docker); nodes that are an installed command (postgres-*, exec) run under a guard that kills their whole process tree"},
 	{"docker", "each node is a container started through testcontainers-go on a network of its own; partitions drop packets in the kernel; refuses targets whose nodes are an installed command"},
+	{"ssh", "each node runs on a host of its own over SSH (--hosts n1=user@host,...), under a supervisor; faults are nftables rules and signals on the hosts"},
 }

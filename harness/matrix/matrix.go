@@ -41,8 +41,8 @@
 // Settings (in defaults, a target entry, or a cell; later ones win):
 // workload, nemesis, nodes, concurrency, rate, keys, ops_per_key,
 // time_limit, nemesis_interval, nemesis_targets, partition_clients,
-// runtime, target_opts,
-// expect (merged key by key).
+// runtime, hosts (the ssh runtime's n1=user@host list; sets nodes unless
+// nodes is given), target_opts, expect (merged key by key).
 //
 // # Guarantees
 //
@@ -111,6 +111,7 @@ type Cell struct {
 	NemesisTargets   []string // empty: any target
 	PartitionClients bool
 	Runtime          string
+	Hosts            []string        // the ssh runtime's hosts
 	Seed             int64           // the matrix's seed; see RunSeed
 	Repetitions      int             // the matrix's repetitions; see TestName
 	Expect           map[string]bool // guarantee -> must hold (true) or must be violated (false)
@@ -165,6 +166,7 @@ func (c Cell) Spec(rep int) harness.Spec {
 		NemesisInterval:  harness.Duration(c.NemesisInterval),
 		NemesisTargets:   slices.Clone(c.NemesisTargets),
 		PartitionClients: c.PartitionClients,
+		Hosts:            slices.Clone(c.Hosts),
 	}
 }
 
@@ -212,6 +214,7 @@ type settings struct {
 	NemesisTargets   *[]string
 	PartitionClients *bool
 	Runtime          *string
+	Hosts            *[]string
 	TargetOpts       map[string]string
 	Expect           map[string]bool
 }
@@ -362,6 +365,9 @@ func (s *settings) decode(n *yaml.Node, at string, extra map[string]*string) err
 		case "runtime":
 			s.Runtime = new(string)
 			return str(v, path, s.Runtime)
+		case "hosts":
+			s.Hosts = new([]string)
+			return strs(v, path, s.Hosts)
 		case "target_opts":
 			s.TargetOpts = map[string]string{}
 			return mapping(v, path, func(k, p string, e *yaml.Node) error {
@@ -385,7 +391,9 @@ func (s *settings) decode(n *yaml.Node, at string, extra map[string]*string) err
 			})
 		}
 		names := slices.Sorted(maps.Keys(extra))
-		names = append(names, "workload, nemesis, nodes, concurrency, rate, keys, ops_per_key, time_limit, nemesis_interval, nemesis_targets, partition_clients, runtime, target_opts, expect")
+		// time_limit, nemesis_interval, nemesis_targets, partition_clients,
+		// runtime, hosts (the ssh runtime's n1=user@host list; sets nodes unless
+		// nodes is given), target_opts, expect (merged key by key).
 		return unknownField(path, strings.Join(names, ", "))
 	})
 }
@@ -429,6 +437,9 @@ func (s settings) over(o settings) settings {
 	}
 	if o.Runtime != nil {
 		s.Runtime = o.Runtime
+	}
+	if o.Hosts != nil {
+		s.Hosts = o.Hosts
 	}
 	s.TargetOpts = merged(s.TargetOpts, o.TargetOpts)
 	s.Expect = merged(s.Expect, o.Expect)
@@ -518,6 +529,12 @@ func (f *file) expand() (Matrix, error) {
 		}
 		if o.s.Runtime != nil {
 			c.Runtime = *o.s.Runtime
+		}
+		if o.s.Hosts != nil {
+			c.Hosts = *o.s.Hosts
+			if o.s.Nodes == nil {
+				c.Nodes = len(c.Hosts)
+			}
 		}
 		c.Name = o.name
 		if c.Name == "" {

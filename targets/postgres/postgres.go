@@ -137,9 +137,11 @@ const User = "postgres"
 // Database is the database the clients use.
 const Database = "postgres"
 
-// hba allows trusted connections over the node's own socket and from
-// loopback, and nothing else; the server listens on loopback only anyway.
-const hba = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
+// hba allows trusted connections over the node's own socket, from
+// loopback, and from the harness's own address ({harness}: loopback on the
+// local runtime, the control machine on the ssh runtime), and nothing
+// else.
+const hba = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all {harness}/32 trust\n"
 
 // NodeCommand declares a PostgreSQL node for the runtimes. The server is
 // durable as shipped (fsync and synchronous commit on), small (the
