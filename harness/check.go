@@ -82,6 +82,13 @@ func Summarize(name string, spec any, h history.History, rs []checkers.Result, s
 	for _, op := range h {
 		s.Ops.Add(op)
 	}
+	s.Faults = results.Faults(h)
+	if e := results.HealError(h); e != "" {
+		s.Warnings = append(s.Warnings, "the final heal failed ("+e+"): the final reads may have met nodes still faulted, so convergence and lost writes may be misjudged")
+	}
+	if sp, ok := spec.(Spec); ok && sp.Target != "" {
+		s.Repeat = sp.CommandLine()
+	}
 	return s
 }
 

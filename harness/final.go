@@ -32,6 +32,9 @@ func (r *run) finalPhase(ctx context.Context) {
 	if q == 0 {
 		q = DefaultQuiesce
 	}
+	if p := r.t.Spec.Quiesce; p != nil {
+		q = time.Duration(*p) // the spec's, zero included: it is what test.json says
+	}
 	if !sleep(ctx, q) {
 		return
 	}

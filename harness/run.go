@@ -91,6 +91,13 @@ func Run(ctx context.Context, t Test, o RunOptions) (out *Outcome, err error) {
 		began := time.Now()
 		c, err := t.Runtime.Start(ctx, cs)
 		if err != nil {
+			if ctx.Err() != nil {
+				// Interrupted while nodes came up: no verdict, as after
+				// any interrupt, rather than a harness failure.
+				out.Interrupted = true
+				r.phase("interrupted while starting the cluster: nothing ran, so there is no history to check")
+				return out, nil
+			}
 			return out, fmt.Errorf("starting the cluster: %w", err)
 		}
 		r.cluster = c
@@ -126,6 +133,8 @@ func Run(ctx context.Context, t Test, o RunOptions) (out *Outcome, err error) {
 
 	r.setPhase("checking")
 	out.Summary = r.check(ctx, out.History)
+	out.Summary.Expected = t.Expect
+	out.Summary.Warnings = append(out.Summary.Warnings, missedKinds(t.Nemesis, out.Summary.Faults)...)
 	out.Summary.Warnings = append(out.Summary.Warnings, t.Notes...)
 	if err := results.WriteJSON(filepath.Join(dir, results.SummaryFile), out.Summary); err != nil {
 		return out, err

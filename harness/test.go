@@ -79,6 +79,11 @@ type Test struct {
 	Workload Workload
 	Nemesis  Nemesis // nil: no faults
 	Checkers []checkers.Checker
+	// Expect is what the target is expected to show, guarantee by
+	// guarantee (true: holds, false: violated), as the catalogue says; the
+	// run's summary compares its findings with it. Nil expects nothing.
+	Expect map[string]bool
+
 	// Notes are things the run must tell its reader, such as a fault kind
 	// left out because it cannot reach this target's nodes. The run logs
 	// them when it starts and keeps them in results.json's warnings.
@@ -112,6 +117,10 @@ type Spec struct {
 	// the w-th node, round robin), so partitions cut clients off too.
 	PartitionClients bool     `json:"partition_clients,omitempty" yaml:"partition_clients"`
 	CheckTimeout     Duration `json:"check_timeout,omitempty" yaml:"check_timeout"`
+	// Quiesce is how long the final phase waits after healing before its
+	// reads; nil leaves it to RunOptions.Quiesce.
+	Quiesce *Duration `json:"quiesce,omitempty" yaml:"quiesce"`
+
 	// Hosts places the nodes on SSH hosts for the ssh runtime:
 	// "n1=user@host[:port]" entries, or bare "user@host" ones in node order.
 	Hosts []string `json:"hosts,omitempty" yaml:"hosts"`

@@ -54,10 +54,13 @@ type Options struct {
 }
 
 // New returns a nemesis that starts and stops the given kinds of fault in
-// turn. Each element may itself be a comma-separated list; "all" means
-// every kind, and "none" (or no kinds at all) returns nil, nil: no faults.
+// turn, each kind once per round. Each element may itself be a
+// comma-separated list, and a kind may be qualified with the shapes or
+// targets it draws ("partition:majorities-ring", "kill:primaries"; see
+// qualify.go); "all" means every kind, and "none" (or no kinds at all)
+// returns nil, nil: no faults.
 func New(kinds []string, opts Options) (harness.Nemesis, error) {
-	chosen, err := parseKinds(kinds)
+	chosen, quals, err := splitKinds(kinds)
 	if err != nil || len(chosen) == 0 {
 		return nil, err
 	}
@@ -131,7 +134,7 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 	case loss > 1:
 		return nil, fmt.Errorf("nemesis loss %v is not a probability", loss)
 	}
-	return &schedule{
+	s := &schedule{
 		kinds: chosen,
 		faults: map[string]fault{
 			KindPartition: &partition{shapes: shapeNames, roles: isolating},
@@ -140,7 +143,11 @@ func New(kinds []string, opts Options) (harness.Nemesis, error) {
 			KindClock:     &clock{targets: clockTargets, maxOffset: maxOffset, maxDrift: opts.MaxClockDrift},
 			KindLatency:   &latency{max: maxLatency, loss: loss},
 		},
-	}, nil
+	}
+	if err := qualify(s, quals, opts); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func roleNames(roles []Role) string {
@@ -204,6 +211,7 @@ func Interval(r *rand.Rand, base time.Duration) time.Duration {
 type schedule struct {
 	kinds  []string         // the kinds drawn
 	faults map[string]fault // every kind, so any op can be carried out
+	round  []string         // the kinds not yet drawn in this round; see nextKind
 
 	mu     sync.Mutex
 	active *active // the fault started and not yet stopped
@@ -228,7 +236,7 @@ func (s *schedule) Next(r *rand.Rand, c harness.Cluster) history.Op {
 		}
 		return op
 	}
-	kind := s.kinds[r.IntN(len(s.kinds))]
+	kind := s.nextKind(r)
 	op.F = "start-" + kind
 	op.Value = s.faults[kind].plan(r, c.Nodes())
 	return op

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,9 @@ const OverallGuarantee = "valid"
 //   - a consistency model (checkers.Linearizable … checkers.WritesFollowReads):
 //     violated when Models.RuledOut lists it, held when Models.Checked lists
 //     it and it was not ruled out, unknown otherwise;
+//   - a transactional model (serializable, snapshot-isolation...): the
+//     same, from the models the transactional checkers ruled out and
+//     checked, when they did;
 //   - "valid": the run's overall verdict;
 //   - any other name: the verdict of the checker of that name (for example
 //     a convergence or lost-writes checker), unknown when no checker has it.
@@ -46,6 +50,16 @@ const OverallGuarantee = "valid"
 // Absence of evidence is unknown, never held: a guarantee nobody checked
 // cannot pass a matrix.
 func FoundGuarantee(sum Summary, g string) string {
+	if m := sum.Models; m != nil && !isModel(g) && g != OverallGuarantee {
+		// A transactional model (serializable, snapshot-isolation...) the
+		// transactional checkers decided.
+		switch {
+		case slices.Contains(m.RuledOut, g):
+			return FoundViolated
+		case slices.Contains(m.Checked, g):
+			return FoundHeld
+		}
+	}
 	if isModel(g) {
 		if sum.Models == nil {
 			for _, r := range sum.Results {
@@ -133,6 +147,9 @@ type MatrixReport struct {
 	Duration   checkers.Duration `json:"duration"`
 	Guarantees []string          `json:"guarantees"`
 	Rows       []MatrixRow       `json:"rows"`
+	// Decisions are the kinds of data of the matrix file, each with the
+	// configurations of this run that meet its needs, cheapest first.
+	Decisions []DecisionResult `json:"decisions,omitempty"`
 }
 
 // MatrixRow is one run of one cell.
@@ -148,6 +165,21 @@ type MatrixRow struct {
 	Elapsed  checkers.Duration `json:"elapsed"`
 	Error    string            `json:"error,omitempty"` // the run itself failed
 	Checks   []MatrixCheck     `json:"checks"`
+	// Config names the configuration: the target, with the options the
+	// cell set ("kv-async lag=50ms"); Target alone when it set none.
+	Config string `json:"config,omitempty"`
+	// Cost is what the configuration cost clients in this run, from the
+	// availability checker; nil without it.
+	Cost *Cost `json:"cost,omitempty"`
+}
+
+// ConfigName names the row's configuration, for grouping the runs of one
+// configuration.
+func (r MatrixRow) ConfigName() string {
+	if r.Config != "" {
+		return r.Config
+	}
+	return r.Target
 }
 
 // MatrixCheck is one guarantee of one row.
@@ -277,6 +309,9 @@ var matrixTemplateText string
 var matrixTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("matrix").Funcs(template.FuncMap{
 		"verdictClass": verdictClass,
+		"join":         strings.Join,
+		"pct":          percent,
+		"ms":           fmtMS,
 		"symbol": func(found string) string {
 			switch found {
 			case FoundHeld:

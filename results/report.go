@@ -35,6 +35,11 @@ var reportTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
 		"verdictClass": verdictClass,
 		"join":         strings.Join,
+		"outcomeClass": outcomeClass,
+		"idSafe":       idSafe,
+		"usSeconds":    func(us int64) string { return fmtSeconds(float64(us) / 1000) },
+		"nsSeconds":    func(ns int64) string { return fmtSeconds(float64(ns) / 1e6) },
+		"sub":          func(a, b int64) int64 { return a - b },
 	}).Parse(reportTemplateText))
 })
 
@@ -147,13 +152,21 @@ type reportView struct {
 	Bands      []faultBand
 	ClockFault bool
 	Clients    int
-	CSS        template.CSS
-	JS         template.JS
+	// Findings is the box on top; Anomalies the anomalies grouped by
+	// checker and type; Availability the table and chart per window.
+	Findings     findingsView
+	Anomalies    []checkerAnomalies
+	Availability *availabilityView
+	CSS          template.CSS
+	JS           template.JS
 
-	pairs    []history.Pair
-	final    int64 // time of the final marker, -1 if none
-	endTime  int64
-	maxIndex int
+	pairs        []history.Pair
+	final        int64 // time of the final marker, -1 if none
+	endTime      int64
+	maxIndex     int
+	nodeStates   []nodeState
+	markerGroups []markerGroup
+	markers      []anomalyMarker
 }
 
 type specField struct {
@@ -183,8 +196,10 @@ type checkerView struct {
 	Stats     []specField
 	Anomalies []anomalyView
 	Hidden    int
-	Blocking  []blockingRow // atomic commit: blocking per fault window
-	Drawings  []txnDrawing  // atomic commit: the flagged transactions
+	// AnomalyCount is the real number of anomalies, listed or not.
+	AnomalyCount int
+	Blocking     []blockingRow // atomic commit: blocking per fault window
+	Drawings     []txnDrawing  // atomic commit: the flagged transactions
 }
 
 type anomalyView struct {
@@ -208,16 +223,6 @@ type quantileRow struct {
 	OKCount, FailCount, InfoCnt int
 }
 
-// faultBand is one fault window: from the start op's invocation to the
-// stop op's completion (or the final marker when it was never stopped).
-type faultBand struct {
-	Kind  string `json:"kind"`
-	Start int64  `json:"start"` // µs
-	End   int64  `json:"end"`   // µs
-	Label string `json:"label"`
-	Op    int    `json:"op"` // index of the start op's completion
-}
-
 func newReportView(sum Summary, spec json.RawMessage, h history.History) (*reportView, error) {
 	v := &reportView{
 		Title:  sum.Test,
@@ -239,7 +244,10 @@ func newReportView(sum Summary, spec json.RawMessage, h history.History) (*repor
 		}
 	}
 	v.pairs = h.Pairs()
-	v.Bands, v.final = faultBands(h, v.endTime)
+	// Faults are read from the history, not results.json, so that a
+	// report of a run stored before results.json kept them has them too.
+	faults := Faults(h)
+	v.Bands, v.nodeStates, v.final = faultBands(faults), nodeStates(faults), finalTime(h)
 	for _, b := range v.Bands {
 		if b.Kind == "clock" {
 			v.ClockFault = true
@@ -253,8 +261,16 @@ func newReportView(sum Summary, spec json.RawMessage, h history.History) (*repor
 	v.Quantiles = latencyQuantiles(v.pairs)
 	byIndex := indexOps(h)
 	for _, r := range sum.Results {
-		v.Checkers = append(v.Checkers, newCheckerView(r, byIndex))
+		cv := newCheckerView(r, byIndex)
+		v.Checkers = append(v.Checkers, cv)
+		if ca := newCheckerAnomalies(r, cv.Anomalies, h); ca != nil {
+			v.Anomalies = append(v.Anomalies, *ca)
+		}
 	}
+	sum.Faults = faults
+	v.Findings = newFindingsView(sum, v.Anomalies)
+	v.Availability = newAvailabilityView(sum)
+	v.markerGroups, v.markers = anomalyMarkers(v.Anomalies, byIndex)
 	return v, nil
 }
 
@@ -279,8 +295,8 @@ func (v *reportView) readSpec(spec json.RawMessage) error {
 	if s, ok := m["seed"]; ok {
 		v.Seed = fmt.Sprint(s)
 	}
-	order := []string{"name", "target", "target_opts", "workload", "nodes", "concurrency", "rate",
-		"time_limit", "keys", "ops_per_key", "seed", "runtime", "nemesis", "nemesis_interval", "partition_clients", "check_timeout"}
+	order := []string{"name", "target", "target_opts", "workload", "workload_opts", "nodes", "concurrency", "rate",
+		"time_limit", "op_limit", "keys", "ops_per_key", "seed", "runtime", "nemesis", "nemesis_interval", "nemesis_targets", "partition_clients", "check_timeout", "quiesce", "txn_min", "txn_max", "key_dist"}
 	seen := map[string]bool{}
 	add := func(k string) {
 		if val, ok := m[k]; ok && !seen[k] {
@@ -314,6 +330,17 @@ func displayValue(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// outcomeClass is the CSS class of an expectation's outcome.
+func outcomeClass(o string) string {
+	switch o {
+	case AsExpected:
+		return "as-expected"
+	case Unexpected:
+		return "unexpected"
+	}
+	return "undecided"
 }
 
 func verdictClass(v checkers.Valid) string {
@@ -359,7 +386,8 @@ func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerV
 	cv := checkerView{Result: r, Blocking: blockingRows(r.Stats), Drawings: txnDrawings(r.Stats)}
 	keys := make([]string, 0, len(r.Stats))
 	for k := range r.Stats {
-		drawn := (k == "traces" && len(cv.Drawings) > 0) || ((k == "windows" || k == "healthy") && len(cv.Blocking) > 0)
+		drawn := (k == "traces" && len(cv.Drawings) > 0) || ((k == "windows" || k == "healthy") && len(cv.Blocking) > 0) ||
+			(r.Checker == availabilityChecker && (k == "windows" || k == "by_kind")) // the availability section draws them
 		if !drawn {
 			keys = append(keys, k)
 		}
@@ -373,94 +401,13 @@ func newCheckerView(r checkers.Result, op func(int) (history.Op, bool)) checkerV
 			cv.Hidden = len(r.Anomalies) - i
 			break
 		}
-		av := anomalyView{Anomaly: a}
-		all := make([]string, len(a.Ops))
-		for j, idx := range a.Ops {
-			all[j] = strconv.Itoa(idx)
-			if j >= maxOpsPerAnomaly {
-				av.Hidden++
-				continue
-			}
-			title := fmt.Sprintf("#%d (not in the history)", idx)
-			if o, ok := op(idx); ok {
-				title = o.String()
-			}
-			av.Links = append(av.Links, opLink{idx, title})
-		}
-		av.OpList = strings.Join(all, " ")
-		av.Multiline = strings.Contains(a.Explanation, "\n")
-		av.CycleSVG = cycleSVG(fmt.Sprintf("cyc-%s-%d", r.Checker, i), a.Cycle)
-		cv.Anomalies = append(cv.Anomalies, av)
+		cv.Anomalies = append(cv.Anomalies, newAnomalyView(r.Checker, i, a, op))
+	}
+	cv.AnomalyCount = 0
+	for _, n := range AnomalyCounts(r) {
+		cv.AnomalyCount += n
 	}
 	return cv
-}
-
-// faultBands pairs each start-<kind> with the next stop-<kind>. The window
-// opens at the start's invocation, because the fault may bite before the
-// nemesis hears back, and closes at the stop's completion, or at the
-// completion of the harness's "heal" op, which ends every fault.
-func faultBands(h history.History, end int64) ([]faultBand, int64) {
-	var bands []faultBand
-	final := int64(-1)
-	open := map[string]int{}      // kind -> index into bands
-	invoked := map[string]int64{} // f -> invocation time
-	for _, op := range h {
-		if op.IsClient() {
-			continue
-		}
-		if op.F == "final" {
-			if op.Type == history.Invoke && final < 0 {
-				final = op.Time
-			}
-			continue
-		}
-		if op.Type == history.Invoke {
-			invoked[op.F] = op.Time
-			continue
-		}
-		if op.F == "heal" {
-			// The harness's heal before the final phase ends every fault.
-			for kind, i := range open {
-				bands[i].End = op.Time / 1000
-				bands[i].Label += " (ended by the final heal)"
-				delete(open, kind)
-			}
-			continue
-		}
-		at, ok := invoked[op.F]
-		if !ok {
-			at = op.Time
-		}
-		delete(invoked, op.F)
-		switch {
-		case strings.HasPrefix(op.F, "start-"):
-			kind := strings.TrimPrefix(op.F, "start-")
-			if op.Type == history.Fail {
-				continue // the fault certainly did not happen
-			}
-			if i, isOpen := open[kind]; isOpen {
-				bands[i].End = at / 1000 // a restart without stop: close the earlier window
-			}
-			open[kind] = len(bands)
-			bands = append(bands, faultBand{Kind: kind, Start: at / 1000, End: -1, Label: kind + " " + describeValue(op.Value, 160), Op: op.Index})
-		case strings.HasPrefix(op.F, "stop-"):
-			kind := strings.TrimPrefix(op.F, "stop-")
-			if i, isOpen := open[kind]; isOpen {
-				bands[i].End = op.Time / 1000
-				delete(open, kind)
-			}
-		}
-	}
-	for i := range bands {
-		if bands[i].End < 0 {
-			bands[i].End = end / 1000
-			if final >= 0 && final/1000 > bands[i].Start {
-				bands[i].End = final / 1000
-			}
-			bands[i].Label += " (never stopped; healed at the end)"
-		}
-	}
-	return bands, final
 }
 
 // describeValue renders a value compactly; maps come out with sorted keys,

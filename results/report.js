@@ -28,23 +28,52 @@
   for (j = 0; j < n; j++) { pairOf[inv[j]] = j; if (comp[j] >= 0) pairOf[comp[j]] = j; }
   var nemAt = {};
   D.nem.forEach(function (o) { nemAt[o.i] = o; });
+  var nodeStates = D.nodeStates || [], markers = D.markers || [], markerGroups = D.markerGroups || [];
 
-  // Rows: one per process, unless crashed processes multiplied them; then
-  // a process shares its worker's row (process mod concurrency).
+  // Lanes per process: one row per process, unless crashed processes
+  // multiplied them; then a process shares its worker's row (process mod
+  // concurrency). Lanes per node: a block of rows per node (the node that
+  // served each op), one row per worker when that stays readable, with the
+  // node's state during each fault drawn behind its block.
   var procs = Array.from(new Set(D.p)).sort(function (a, b) { return a - b; });
   var folded = procs.length > 64 && D.concurrency > 0;
-  var rowOf = new Int32Array(n), rowIndex = {}, rowLabels = [];
-  if (folded) {
-    for (var w = 0; w < D.concurrency; w++) { rowIndex[w] = w; rowLabels.push("w" + w); }
-    for (j = 0; j < n; j++) rowOf[j] = D.p[j] % D.concurrency;
-  } else {
-    procs.forEach(function (p, r) { rowIndex[p] = r; rowLabels.push("p" + p); });
-    for (j = 0; j < n; j++) rowOf[j] = rowIndex[D.p[j]];
+  var rowOf = new Int32Array(n), rowLabels = [], rows = 1, laneMode = "process";
+  var nodeNames = D.nodes.slice();
+  nodeStates.forEach(function (s) { if (nodeNames.indexOf(s.n) < 0) nodeNames.push(s.n); });
+  nodeNames.sort(function (a, b) { return a.localeCompare(b, undefined, { numeric: true }); });
+  var nodeRow = {}, perNode = 1, hasNoNode = false;
+  for (var j0 = 0; j0 < n; j0++) if (D.n[j0] < 0) { hasNoNode = true; break; }
+  function workerOf(j) { return folded ? D.p[j] % D.concurrency : procIndex[D.p[j]]; }
+  var procIndex = {};
+  procs.forEach(function (p, r) { procIndex[p] = r; });
+  function setLanes(mode) {
+    laneMode = mode; rowLabels = [];
+    if (mode === "node") {
+      var workers = folded ? D.concurrency : procs.length, names = nodeNames.slice();
+      if (hasNoNode) names.push("no node");
+      perNode = names.length * workers <= 160 ? Math.max(workers, 1) : 1;
+      names.forEach(function (nm, i) {
+        nodeRow[nm] = i * perNode;
+        for (var k = 0; k < perNode; k++) rowLabels.push(k === 0 ? nm : "");
+      });
+      var ids = D.nodes.map(function (nm) { return nodeRow[nm]; }), none = nodeRow["no node"];
+      for (var j = 0; j < n; j++) rowOf[j] = (D.n[j] >= 0 ? ids[D.n[j]] : none) + (perNode > 1 ? workerOf(j) % perNode : 0);
+    } else if (folded) {
+      for (var w = 0; w < D.concurrency; w++) rowLabels.push("w" + w);
+      for (j = 0; j < n; j++) rowOf[j] = D.p[j] % D.concurrency;
+    } else {
+      procs.forEach(function (p) { rowLabels.push("p" + p); });
+      for (j = 0; j < n; j++) rowOf[j] = procIndex[D.p[j]];
+    }
+    rows = Math.max(rowLabels.length, 1);
+    rowH = Math.max(3, Math.min(18, Math.floor(520 / rows)));
+    if (FL) { FL.rows = rows; FL.lanes = mode; }
   }
-  var rows = Math.max(rowLabels.length, 1);
+  var rowH = 18, FL = null;
+  setLanes("process");
 
-  var FL = window.faultline = {
-    ops: n, rows: rows, folded: folded, bands: D.bands, renderedOps: 0, aggregated: false,
+  FL = window.faultline = {
+    ops: n, rows: rows, folded: folded, bands: D.bands, lanes: laneMode, nodes: nodeNames, nodeStates: nodeStates, markers: markers, markersDrawn: 0, nodeStatesDrawn: 0, renderedOps: 0, aggregated: false,
     view: { t0: 0, t1: tEnd }, selected: -1, selectedPair: -1, highlighted: [], keyFilter: null, ready: false, draws: 0
   };
 
@@ -76,7 +105,11 @@
 
   // Canvases are sized in device pixels for sharp 1px bars.
   var dpr = window.devicePixelRatio || 1;
-  var GUTTER = 54, AXIS = 18, BANDLABEL = 14;
+  var GUTTER = 54, AXIS = 18, BANDLABEL = 14, MARK = 11;
+  // lanesTop is where the first lane starts: under the axis, the fault
+  // labels and the strip of anomaly markers.
+  function lanesTop() { return AXIS + (D.bands.length ? 2 * BANDLABEL : 0) + (markers.length ? MARK : 0); }
+  function markTop() { return AXIS + (D.bands.length ? 2 * BANDLABEL : 0); }
   function setup(c, cssH) {
     var cssW = c.parentNode.clientWidth || 900;
     c.style.height = cssH + "px";
@@ -85,10 +118,9 @@
     return { g: g, w: cssW, h: cssH };
   }
   var tl = document.getElementById("timeline"), lat = document.getElementById("latency"), thr = document.getElementById("throughput");
-  var rowH = Math.max(3, Math.min(18, Math.floor(520 / rows)));
   var T, L, R;
   function layout() {
-    T = setup(tl, AXIS + BANDLABEL * Math.min(3, Math.max(1, D.bands.length ? 2 : 0)) + rows * rowH + 4);
+    T = setup(tl, lanesTop() + rows * rowH + 4);
     L = setup(lat, 200); R = setup(thr, 160);
   }
   function xOf(t, C) { var v = FL.view; return GUTTER + (t - v.t0) / (v.t1 - v.t0) * (C.w - GUTTER - 6); }
@@ -105,19 +137,39 @@
       g.fillText(fmtTick(t, step), x + 2, top + 11);
     }
   }
+  // A fault that failed is hatched in grey with a dashed red edge, so it is
+  // never read as one that took effect.
+  var hatch = null;
+  function hatchPattern(g) {
+    if (hatch) return hatch;
+    var c = document.createElement("canvas"); c.width = c.height = 8;
+    var p = c.getContext("2d"); p.strokeStyle = "rgba(198,40,40,0.45)"; p.lineWidth = 1.5;
+    p.beginPath(); p.moveTo(0, 8); p.lineTo(8, 0); p.stroke();
+    hatch = g.createPattern(c, "repeat");
+    return hatch;
+  }
   function drawBands(C, top, labels) {
     var g = C.g, drawn = 0;
+    FL.failedBandsDrawn = 0;
     D.bands.forEach(function (b, i) {
       var x0 = Math.max(GUTTER, xOf(b.start, C)), x1 = Math.min(C.w - 6, xOf(b.end, C));
       if (x1 < GUTTER || x0 > C.w) return;
       drawn++;
-      g.fillStyle = "rgba(" + bandRGB(b.kind) + ",0.13)";
-      g.fillRect(x0, top, Math.max(1, x1 - x0), C.h - top);
-      g.fillStyle = "rgba(" + bandRGB(b.kind) + ",0.9)";
-      g.fillRect(x0, top, 2, C.h - top);
+      if (b.failed) {
+        FL.failedBandsDrawn++;
+        g.fillStyle = "rgba(120,120,120,0.10)"; g.fillRect(x0, top, Math.max(3, x1 - x0), C.h - top);
+        g.fillStyle = hatchPattern(g); g.fillRect(x0, top, Math.max(3, x1 - x0), C.h - top);
+        g.save(); g.strokeStyle = "#c62828"; g.setLineDash([4, 3]); g.beginPath(); g.moveTo(x0 + 0.5, top); g.lineTo(x0 + 0.5, C.h); g.stroke(); g.restore();
+      } else {
+        g.fillStyle = "rgba(" + bandRGB(b.kind) + ",0.13)";
+        g.fillRect(x0, top, Math.max(1, x1 - x0), C.h - top);
+        g.fillStyle = "rgba(" + bandRGB(b.kind) + ",0.9)";
+        g.fillRect(x0, top, 2, C.h - top);
+      }
       if (labels) {
         g.save(); g.beginPath(); g.rect(x0, 0, Math.max(0, x1 - x0), C.h); g.clip();
-        g.font = "11px sans-serif"; g.fillText(b.label, x0 + 4, AXIS + 11 + (i % 2) * BANDLABEL);
+        g.font = "11px sans-serif"; g.fillStyle = b.failed ? "#c62828" : "rgba(" + bandRGB(b.kind) + ",1)";
+        g.fillText((b.failed ? "✗ FAILED " : "") + b.label, x0 + 4, AXIS + 11 + (i % 2) * BANDLABEL);
         g.restore();
       }
     });
@@ -128,6 +180,60 @@
     return drawn;
   }
 
+  // drawNodeStates paints each node's state during each fault behind the
+  // node's block of lanes: killed, paused, cut off, clock offset, slow.
+  function drawNodeStates(C, top) {
+    var g = C.g, drawn = 0;
+    nodeStates.forEach(function (s) {
+      var r0 = nodeRow[s.n];
+      if (r0 === undefined) return;
+      var x0 = Math.max(GUTTER, xOf(s.s, C)), x1 = Math.min(C.w - 6, xOf(s.e, C));
+      if (x1 < GUTTER || x0 > C.w - 6) return;
+      drawn++;
+      var y = top + r0 * rowH, h = perNode * rowH;
+      g.fillStyle = s.f ? hatchPattern(g) : "rgba(" + bandRGB(s.k) + ",0.28)";
+      g.fillRect(x0, y, Math.max(2, x1 - x0), h);
+      if (x1 - x0 > 40 && h >= 10) {
+        g.save(); g.beginPath(); g.rect(x0, y, x1 - x0, h); g.clip();
+        g.fillStyle = "rgba(" + bandRGB(s.k) + ",1)"; g.font = "10px sans-serif";
+        g.fillText((s.f ? "✗ " : "") + s.l, x0 + 3, y + Math.min(h - 2, 10));
+        g.restore();
+      }
+    });
+    g.strokeStyle = "#c9ced4";
+    nodeNames.forEach(function (nm) {
+      var y = top + nodeRow[nm] * rowH;
+      if (nodeRow[nm] > 0) { g.beginPath(); g.moveTo(GUTTER, y + 0.5); g.lineTo(C.w - 6, y + 0.5); g.stroke(); }
+    });
+    FL.nodeStatesDrawn = drawn;
+  }
+  // drawMarkers puts a red triangle above the lanes where each listed
+  // anomaly was proven (its last op's completion).
+  function drawMarkers(C) {
+    if (!markers.length) return;
+    var g = C.g, y = markTop(), drawn = 0;
+    g.fillStyle = "#c62828";
+    markers.forEach(function (m) {
+      var x = xOf(m.t, C);
+      if (x < GUTTER || x > C.w - 6) return;
+      drawn++;
+      g.beginPath(); g.moveTo(x - 4, y + 1); g.lineTo(x + 4, y + 1); g.lineTo(x, y + MARK - 2); g.closePath(); g.fill();
+    });
+    FL.markersDrawn = drawn;
+  }
+  function markerAt(x, y) {
+    if (!markers.length || y < markTop() || y > markTop() + MARK) return -1;
+    var best = -1, bestD = 6;
+    markers.forEach(function (m, i) { var d = Math.abs(xOf(m.t, T) - x); if (d < bestD) { bestD = d; best = i; } });
+    return best;
+  }
+  FL.showMarker = function (i) {
+    var m = markers[i], gr = markerGroups[m.g];
+    FL.jump(m.o[m.o.length - 1], m.o);
+    msg.textContent = gr.type + " (" + gr.checker + ")" + (m.k ? " on key " + m.k : "") + ": its ops are outlined";
+    FL.markerShown = i;
+  };
+
   function visibleRange() {
     var v = FL.view;
     return [lowerBound(start, v.t0 - maxDur), lowerBound(start, v.t1 + 1e-9)];
@@ -137,12 +243,14 @@
   function drawTimeline() {
     var C = T, g = C.g, v = FL.view;
     g.clearRect(0, 0, C.w, C.h);
-    var top = AXIS + (D.bands.length ? 2 * BANDLABEL : 0);
+    var top = lanesTop();
     drawAxis(C, 0);
     FL.bandsDrawn = drawBands(C, AXIS, true);
+    if (laneMode === "node") drawNodeStates(C, top);
+    drawMarkers(C);
     g.fillStyle = "#555"; g.font = "10px sans-serif";
-    var labelEvery = Math.ceil(11 / rowH);
-    for (var r = 0; r < rows; r += labelEvery) g.fillText(rowLabels[r] || "", 2, top + r * rowH + Math.min(rowH, 11));
+    var labelEvery = laneMode === "node" ? 1 : Math.ceil(11 / rowH);
+    for (var r = 0; r < rows; r += labelEvery) if (rowLabels[r]) g.fillText(rowLabels[r], 2, top + r * rowH + Math.min(rowH, 11));
     var range = visibleRange(), lo = range[0], hi = range[1];
     var plotW = Math.ceil(C.w - GUTTER - 6), scale = (C.w - GUTTER - 6) / (v.t1 - v.t0);
     var hl = FL.keyFilter, keyId = hl === null ? -2 : D.keys.indexOf(hl);
@@ -379,7 +487,7 @@
       e.preventDefault();
       document.querySelectorAll("a.anomaly-op.selected").forEach(function (s) { s.classList.remove("selected"); });
       a.classList.add("selected");
-      var li = a.closest(".anomaly"), all = li ? li.getAttribute("data-ops").split(" ").map(Number) : [];
+      var li = a.closest("[data-ops]"), all = li ? li.getAttribute("data-ops").split(" ").map(Number) : [];
       FL.jump(parseInt(a.getAttribute("data-op"), 10), all);
       document.getElementById("timeline-section").scrollIntoView({ behavior: "instant", block: "start" });
     });
@@ -394,7 +502,7 @@
 
   // Pointer: wheel zooms at the cursor, drag pans, a click selects.
   function opAt(x, y) {
-    var top = AXIS + (D.bands.length ? 2 * BANDLABEL : 0), r = Math.floor((y - top) / rowH);
+    var top = lanesTop(), r = Math.floor((y - top) / rowH);
     if (r < 0 || r >= rows) return -1;
     var t = tOf(x, T), tol = 3 * (FL.view.t1 - FL.view.t0) / (T.w - GUTTER), range = visibleRange(), best = -1, bestD = Infinity;
     for (var j = range[0]; j < range[1]; j++) {
@@ -421,6 +529,14 @@
       tip.hidden = true;
       return;
     }
+    var mi = markerAt(x, y);
+    if (mi >= 0) {
+      var gr = markerGroups[markers[mi].g];
+      tip.textContent = gr.type + " (" + gr.checker + ")" + (markers[mi].k ? " on key " + markers[mi].k : "") + "\nclick to outline its ops";
+      tip.style.left = Math.min(x + 12, T.w - 260) + "px"; tip.style.top = (y + 14) + "px";
+      tip.hidden = false;
+      return;
+    }
     var j = opAt(x, y);
     if (j < 0) { tip.hidden = true; return; }
     tip.textContent = describe(j);
@@ -430,10 +546,22 @@
   tl.addEventListener("pointerleave", function () { tip.hidden = true; });
   tl.addEventListener("pointerup", function (e) {
     var rect = tl.getBoundingClientRect();
-    if (drag && !drag.moved) { var j = opAt(e.clientX - rect.left, e.clientY - rect.top); if (j >= 0) select(j); }
+    if (drag && !drag.moved) {
+      var mx = e.clientX - rect.left, my = e.clientY - rect.top, mi = markerAt(mx, my);
+      if (mi >= 0) FL.showMarker(mi);
+      else { var j = opAt(mx, my); if (j >= 0) select(j); }
+    }
     drag = null; tl.style.cursor = "grab";
   });
   window.addEventListener("resize", function () { layout(); redraw(); });
+  FL.setLanes = function (mode) { setLanes(mode); layout(); drawAll(); };
+  document.getElementById("tl-lanes").addEventListener("change", function (e) { FL.setLanes(e.target.value); });
+  // A link to a collapsed group of anomalies opens it.
+  function openGroup(id) { var d = document.getElementById(id); if (d && d.tagName === "DETAILS") d.open = true; }
+  document.querySelectorAll("a.group-link").forEach(function (a) {
+    a.addEventListener("click", function () { openGroup(a.getAttribute("href").slice(1)); });
+  });
+  if (location.hash) openGroup(location.hash.slice(1));
 
   FL.draw = drawAll; // synchronous redraw, for measuring and for tests
   layout();

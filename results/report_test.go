@@ -263,41 +263,49 @@ func TestReportDataRoundTrips(t *testing.T) {
 
 func TestFaultBands(t *testing.T) {
 	nem := func(i int, at int64, typ history.Type, f string, v any) history.Op {
-		return history.Op{Index: i, Time: at * 1000, Process: history.Nemesis, Type: typ, F: f, Value: v}
+		return history.Op{Index: i, Time: at * 1000, Process: history.Nemesis, Type: typ, F: f, Value: history.Normalize(v)}
 	}
+	cut := map[string]any{"n1": []any{"n2"}, "n2": []any{"n1"}}
 	h := history.History{
-		nem(0, 100, history.Invoke, "start-partition", nil),
-		nem(1, 150, history.Info, "start-partition", map[string]any{"cut": "n1|n2"}),
+		nem(0, 100, history.Invoke, "start-partition", map[string]any{"shape": "halves", "grudge": cut}),
+		nem(1, 150, history.OK, "start-partition", map[string]any{"grudge": cut}),
 		nem(2, 400, history.Invoke, "stop-partition", nil),
-		nem(3, 420, history.Info, "stop-partition", nil),
-		nem(4, 500, history.Invoke, "start-kill", nil),
-		nem(5, 510, history.Fail, "start-kill", nil), // did not happen: no band
-		nem(6, 600, history.Invoke, "start-pause", nil),
-		nem(7, 610, history.Info, "start-pause", map[string]any{"paused": []int64{2}}),
+		nem(3, 420, history.OK, "stop-partition", nil),
+		nem(4, 500, history.Invoke, "start-kill", map[string]any{"target": "one", "nodes": []any{"n2"}}),
+		nem(5, 510, history.Fail, "start-kill", nil), // did not happen: a failed band
+		nem(6, 600, history.Invoke, "start-pause", map[string]any{"target": "one", "nodes": []any{"n2"}}),
+		nem(7, 610, history.OK, "start-pause", map[string]any{"nodes": []any{"n2"}}),
 		nem(8, 900, history.Invoke, "final", nil),
 		nem(9, 950, history.OK, "final", nil),
 	}
-	bands, final := faultBands(h, 1000*1000)
-	if final != 900*1000 {
+	bands := faultBands(Faults(h))
+	if final := finalTime(h); final != 900*1000 {
 		t.Errorf("final marker at %d, want %d", final, 900*1000)
 	}
-	if len(bands) != 2 {
-		t.Fatalf("got %d bands %+v, want partition and pause (the failed kill is no fault)", len(bands), bands)
+	if len(bands) != 3 {
+		t.Fatalf("got %d bands %+v, want partition, the failed kill and pause", len(bands), bands)
 	}
 	// With the harness's heal before the final phase, the pause ends there.
 	healed := append(slices.Clone(h[:8]),
 		nem(8, 700, history.Invoke, "heal", nil),
 		nem(9, 750, history.OK, "heal", nil),
 		nem(10, 900, history.Invoke, "final", nil))
-	hb, _ := faultBands(healed, 1000*1000)
-	if len(hb) != 2 || hb[1].End != 750 || hb[0].End != 420 {
+	hb := faultBands(Faults(healed))
+	if len(hb) != 3 || hb[2].End != 750 || hb[0].End != 420 || !strings.Contains(hb[2].Label, "ended by the final heal") {
 		t.Errorf("with a heal op: bands %+v, want the pause closed at the heal's completion (750) and the partition untouched", hb)
 	}
-	if b := bands[0]; b.Kind != "partition" || b.Start != 100 || b.End != 420 || !strings.Contains(b.Label, `"cut":"n1|n2"`) {
-		t.Errorf("partition band %+v, want 100..420 labelled with its value", b)
+	if b := bands[0]; b.Kind != "partition" || b.Start != 100 || b.End != 420 || b.Label != "partition (halves): n1 cut off from n2" || b.Failed {
+		t.Errorf("partition band %+v, want 100..420 labelled with what was cut", b)
 	}
-	if b := bands[1]; b.Kind != "pause" || b.Start != 600 || b.End != 900 || !strings.Contains(b.Label, "never stopped") {
+	if b := bands[1]; b.Kind != "kill" || !b.Failed || b.Start != 500 || b.End != 510 || b.Error == "" {
+		t.Errorf("failed kill band %+v, want it marked failed with its error", b)
+	}
+	if b := bands[2]; b.Kind != "pause" || b.Start != 600 || b.End != 900 || !strings.Contains(b.Label, "never stopped") || b.Label != "pause n2 (one) (never stopped)" {
 		t.Errorf("pause band %+v, want 600..900 (closed at the final marker) and said so", b)
+	}
+	states := nodeStates(Faults(h))
+	if len(states) != 4 || states[0].Label != "cut off from n2" || states[3].Node != "n2" || states[3].Label != "paused" {
+		t.Errorf("node states %+v", states)
 	}
 }
 
@@ -325,7 +333,7 @@ func TestWriteReportFile(t *testing.T) {
 	if want := len(h.Pairs()); ops != want {
 		t.Errorf("report holds %d ops, want %d", ops, want)
 	}
-	if !strings.Contains(string(b), `<ul class="warnings"><li>`) {
+	if !strings.Contains(string(b), `<li class="finding warning">`) {
 		t.Error("the report does not warn about the torn last line it dropped")
 	}
 	if _, err := os.Stat(filepath.Join(dir, ReportFile+".tmp")); !os.IsNotExist(err) {

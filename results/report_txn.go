@@ -340,7 +340,9 @@ type blockingRow struct {
 func blockingRows(stats map[string]any) []blockingRow {
 	var ms []map[string]any
 	for _, w := range asList(stats["windows"]) {
-		if m, ok := w.(map[string]any); ok {
+		// Only the atomic-commit checker's windows name themselves; the
+		// availability checker's "windows" are another statistic.
+		if m, ok := w.(map[string]any); ok && m["window"] != nil {
 			ms = append(ms, m)
 		}
 	}

@@ -120,6 +120,17 @@ func writeReportData(w *bufio.Writer, h history.History, v *reportView) error {
 	} else {
 		jw.json(v.Bands)
 	}
+	for _, part := range []struct {
+		name string
+		v    any
+	}{{"nodeStates", v.nodeStates}, {"markerGroups", v.markerGroups}, {"markers", v.markers}} {
+		jw.raw(`,"` + part.name + `":`)
+		if part.v == nil {
+			jw.raw("[]")
+		} else {
+			jw.json(part.v)
+		}
+	}
 	jw.raw(`,"nem":[`)
 	first := true
 	for _, op := range h {

@@ -22,6 +22,14 @@ type Summary struct {
 	Duration checkers.Duration      `json:"duration"`
 	Spec     json.RawMessage        `json:"spec,omitempty"` // test.json, repeated for self-contained reports
 	Warnings []string               `json:"warnings,omitempty"`
+	// Expected is what the catalogue expects of the target under this
+	// workload, guarantee by guarantee (true: holds); see CompareExpected.
+	Expected map[string]bool `json:"expected,omitempty"`
+	// Faults are the faults the nemesis carried out or tried to, in time
+	// order (see Faults).
+	Faults []Fault `json:"faults,omitempty"`
+	// Repeat is the command that repeats the run, seed included.
+	Repeat string `json:"repeat,omitempty"`
 }
 
 // Counts tallies the completions of client operations.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# raftrates.sh N: issue 14's rates for the Raft and last-write-wins systems,
-# N runs of each row (the issue asks for 20), each a fresh cluster and seed:
+# raftrates.sh N: detection and false-positive rates for the Raft and
+# last-write-wins systems, N runs of each row (the README's figures use 20),
+# each a fresh cluster and seed:
 #   raft              never flagged, 30 s under every fault with clients partitioned
 #   raft-stale-reads  flagged (not linearizable), no faults
 #   raft-lease        flagged (not linearizable) when the leader is paused

@@ -9,16 +9,20 @@ import (
 )
 
 func newCleanCmd() *cobra.Command {
-	var images bool
+	var images, anyHost bool
 	var runtime string
 	var sf sshFlags
 	cmd := &cobra.Command{
 		Use:   "clean",
-		Short: "Remove the Docker containers and networks that interrupted runs left",
-		Long: `clean removes every container and network labelled as faultline's from the
-Docker engine (DOCKER_HOST, or the local socket). A run removes its own on
-every path it can; clean is for a harness that was itself killed. With
---images it also removes the node images faultline built.
+		Short: "Remove what runs whose harness is gone left: Docker containers and networks, or SSH hosts' nodes",
+		Long: `clean removes the containers and networks that faultline runs left in the
+Docker engine (DOCKER_HOST, or the local socket) when their harness was
+itself killed. Each is labelled with the harness process that made it, and
+clean removes only those whose harness is gone: a run going on beside it on
+the same engine is never touched. What a harness on another machine made is
+kept too, since this one cannot tell whether it lives, unless --any-host is
+given. With --images it also removes the node images faultline built, when
+no run kept needs them.
 
 With --runtime ssh --hosts n1=user@host1,… it logs in to each host and
 removes what runs whose harness is gone left there: their nodes'
@@ -34,20 +38,25 @@ Runs whose harness still renews its lease are left alone.`,
 			if err := docker.Available(cmd.Context()); err != nil {
 				return &exitError{code: exitFailed, err: err}
 			}
-			removed, err := docker.Clean(cmd.Context(), images)
-			for _, r := range removed {
-				fmt.Fprintln(cmd.OutOrStdout(), "removed", r)
+			res, err := docker.Clean(cmd.Context(), images, anyHost)
+			out := cmd.OutOrStdout()
+			for _, r := range res.Removed {
+				fmt.Fprintln(out, "removed", r)
+			}
+			for _, k := range res.Kept {
+				fmt.Fprintln(out, "kept", k)
 			}
 			if err != nil {
 				return &exitError{code: exitFailed, err: err}
 			}
-			if len(removed) == 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), "nothing of faultline's was left on the engine")
+			if len(res.Removed) == 0 {
+				fmt.Fprintln(out, "nothing of faultline's was left on the engine by a harness that is gone")
 			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&images, "images", false, "also remove the node images faultline built")
+	cmd.Flags().BoolVar(&anyHost, "any-host", false, "also remove what harnesses on other machines left (whether they still run cannot be told from here)")
 	cmd.Flags().StringVar(&runtime, "runtime", "docker", "docker, or ssh (with --hosts)")
 	sf.register(cmd.Flags(), false)
 	return cmd

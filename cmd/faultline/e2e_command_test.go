@@ -131,7 +131,8 @@ func TestPostgresNemesisAllSaysClockWasLeftOut(t *testing.T) {
 	t.Parallel()
 	store := testbin.TraversableTempDir(t)
 	out, code := faultline(t, "run", "--store", store, "--target", "postgres-serializable", "--workload", "txn-rw-register",
-		"--time-limit", "2s", "--nemesis", "all", "--nemesis-interval", "500ms")
+		// 3 s: every kind of fault left must start once in the time limit.
+		"--time-limit", "3s", "--nemesis", "all", "--nemesis-interval", "500ms")
 	if code == 255 || code == 254 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}

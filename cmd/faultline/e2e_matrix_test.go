@@ -9,7 +9,7 @@ import (
 	"github.com/faultline/faultline/internal/testbin"
 )
 
-// The repository's matrix.yaml reproduces ARCHITECTURE.md's comparison of
+// The repository's matrix.yaml reproduces the README's comparison of
 // the kv configurations; CI runs it through this test, so a false positive
 // or a miss on any reference configuration fails the suite.
 func TestRepositoryMatrixMatchesEveryExpectation(t *testing.T) {

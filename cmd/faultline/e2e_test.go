@@ -128,6 +128,13 @@ func TestInterruptedRunLeavesNothingAndKeepsHistory(t *testing.T) {
 	if err != nil || len(h) == 0 {
 		t.Fatalf("the interrupted run's history is not readable: %v (%d ops, warnings %v)", err, len(h), warnings)
 	}
+	// Checking it, as the interrupted run suggests, points only at files
+	// that exist: it has no report, and check writes no visualization.
+	out2, _ := faultline(t, "check", filepath.Dir(dirs[0]))
+	assertNamedPathsExist(t, out2)
+	if strings.Contains(out2, "report: ") {
+		t.Errorf("check of an interrupted run names a report it never wrote:\n%s", out2)
+	}
 }
 
 func historyHasOps(store string) bool {
@@ -161,6 +168,10 @@ func TestBadInputExits254WithAClearMessage(t *testing.T) {
 		{[]string{"run", "--concurrency", "x"}, "--concurrency"},
 		{[]string{"run", "--target", "nope"}, "nope"},
 		{[]string{"run", "--no-such-flag"}, "unknown flag"},
+		{[]string{"run", "--nemesis-interval", "0s", "--nemesis", "kill"}, "--nemesis-interval"},
+		{[]string{"run", "--keys", "-2"}, "--keys"},
+		{[]string{"run", "--nemesis", "partition:triangle"}, "triangle"},
+		{[]string{"run", "--nemesis", "all", "--time-limit", "1s"}, "--time-limit"},
 		{[]string{"check", bad}, "line 2"},
 		{[]string{"check", "/does/not/exist"}, "no such file"},
 	}

@@ -82,7 +82,9 @@ decide, or the run was interrupted), 254 bad arguments or input, 255 the
 harness itself failed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("faultline {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErr("%v\nSee '%s --help'.", err, cmd.CommandPath())
 	})

@@ -25,13 +25,23 @@ nemeses × repetitions). Each cell states, per guarantee, whether it must hold
 or must be violated. It writes matrix.html (configurations against
 guarantees, expected vs found, links to each run's report), matrix.json and
 junit.xml (one testcase per cell and guarantee) to --out, and exits 0 only
-when every cell matches its expectations, 1 otherwise.`,
+when every cell matches its expectations, 1 otherwise.
+
+The whole file is checked before the first cell runs: a target, workload or
+nemesis that does not exist, a time limit too short for the faults a cell
+asks for, or a guarantee no checker of its cell decides exits 254, naming
+the cell and the field. Beside each guarantee the report gives what each
+configuration cost its clients during faults, and its decisions section
+answers "which configuration for which data" from the file's decisions.`,
 		Example: "  faultline matrix matrix.yaml\n  faultline matrix --parallel 2 --out ci-matrix matrix.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := matrix.Load(args[0])
 			if err != nil {
 				return usageErr("%v", err)
+			}
+			if err := validateMatrix(args[0], m); err != nil {
+				return err
 			}
 			if out == "" {
 				out = filepath.Join(store, "matrix-"+time.Now().UTC().Format("20060102T150405Z"))

@@ -39,6 +39,8 @@ type runFlags struct {
 	partClients bool
 	checkTime   time.Duration
 	quiesce     time.Duration
+	opLimit     int
+	testCount   int
 	txnMin      int
 	txnMax      int
 	keyDist     string
@@ -49,8 +51,10 @@ type runFlags struct {
 	ssh            sshFlags
 }
 
-func newRunCmd() *cobra.Command {
-	f := &runFlags{}
+func newRunCmd() *cobra.Command { return runCommand(&runFlags{}) }
+
+// runCommand builds the run command around f, which holds its flags.
+func runCommand(f *runFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run a test: start a cluster, drive it, inject faults, check the history",
@@ -88,8 +92,13 @@ whatever its node is cut off from and slowed by its node's slow links. After the
 heals every fault, restarts and resumes every node, resets clocks, waits for
 recovery, and reads every key on every node.
 
-A YAML file given with --config holds the same fields as test.json; flags set
-on the command line override it.`,
+A YAML file given with --config holds the same fields as test.json: they
+override the flags' defaults, and flags set on the command line override
+them. test.json records every value that shaped the run, and the summary
+ends with the command that repeats it.
+
+--test-count N runs the test N times, each with a fresh seed, and stops at
+the first run that is not valid, as Jepsen's --test-count does.`,
 		Example: `  faultline run
   faultline run --target kv-async --time-limit 30s
   faultline run --target kv --target-opt reads=any --nemesis partition,kill
@@ -104,6 +113,9 @@ on the command line override it.`,
 			spec, err := f.spec(cmd)
 			if err != nil {
 				return err
+			}
+			if f.testCount != 1 {
+				return runTests(cmd, spec, f.store, f.quiesce, f.testCount, cmd.Flags().Changed("seed"))
 			}
 			return runTest(cmd, spec, f.store, f.quiesce)
 		},
@@ -130,6 +142,8 @@ on the command line override it.`,
 	fl.BoolVar(&f.partClients, "partition-clients", false, "place each client beside a node, so partitions cut clients off as well as nodes")
 	fl.DurationVar(&f.checkTime, "check-timeout", harness.DefaultCheckTimeout, "how long each checker may take before its verdict is unknown")
 	fl.DurationVar(&f.quiesce, "quiesce", harness.DefaultQuiesce, "final phase: wait after healing before reading every key on every node")
+	fl.IntVar(&f.opLimit, "op-limit", 0, "also end the main phase after this many client operations (0 = no limit)")
+	fl.IntVar(&f.testCount, "test-count", 1, "run the test this many times, each with a fresh seed, stopping at the first that is not valid")
 	fl.IntVar(&f.txnMin, "txn-min", clients.DefaultTxnMin, "txn workloads: micro-operations per transaction, at least")
 	fl.IntVar(&f.txnMax, "txn-max", clients.DefaultTxnMax, "txn workloads: micro-operations per transaction, at most")
 	fl.StringVar(&f.keyDist, "key-dist", clients.DefaultKeyDist, "txn workloads: how transactions draw keys, uniform or exponential (key i base-2 exponentially likelier than key i-1)")
@@ -142,6 +156,8 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	fl := cmd.Flags()
 	var s harness.Spec
 	if f.config != "" {
+		// The file's values override the flags' defaults, not zero.
+		s = f.defaults()
 		b, err := os.ReadFile(f.config)
 		if err != nil {
 			return s, usageErr("reading --config: %v", err)
@@ -149,7 +165,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, nodes, concurrency, rate, time_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, txn_min, txn_max, key_dist, workload_opts, hosts, ssh)", f.config, err)
+			return s, usageErr("%s: %v (its fields are those of test.json: name, target, target_opts, workload, workload_opts, nodes, concurrency, rate, time_limit, op_limit, keys, ops_per_key, seed, runtime, nemesis, nemesis_interval, nemesis_targets, partition_clients, check_timeout, quiesce, txn_min, txn_max, key_dist, hosts, ssh)", f.config, err)
 		}
 	}
 	set := func(name string) bool { return f.config == "" || fl.Changed(name) }
@@ -196,6 +212,13 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if set("check-timeout") {
 		s.CheckTimeout = harness.Duration(f.checkTime)
 	}
+	if set("quiesce") || s.Quiesce == nil {
+		q := harness.Duration(f.quiesce)
+		s.Quiesce = &q
+	}
+	if set("op-limit") {
+		s.OpLimit = f.opLimit
+	}
 	if set("txn-min") {
 		s.TxnMin = f.txnMin
 	}
@@ -237,6 +260,13 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		// The target's own size (twopc: a coordinator and 3 participants).
 		s.Nodes = n
 	}
+	// What neither the file nor the target set takes the flags' default.
+	if s.Workload == "" {
+		s.Workload = f.workload
+	}
+	if s.Nodes == 0 {
+		s.Nodes = f.nodes
+	}
 	if s.Nodes < 1 {
 		return s, usageErr("--nodes must be at least 1, got %d", s.Nodes)
 	}
@@ -248,7 +278,7 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 		s.Concurrency = c
 	}
 	if s.Seed == 0 {
-		s.Seed = time.Now().UnixNano() & (1<<53 - 1)
+		s.Seed = newSeed()
 	}
 	if set("name") && f.name != "" {
 		s.Name = f.name
@@ -256,11 +286,8 @@ func (f *runFlags) spec(cmd *cobra.Command) (harness.Spec, error) {
 	if s.Name == "" {
 		s.Name = s.Target + "-" + s.Workload
 	}
-	if s.TimeLimit <= 0 {
-		return s, usageErr("--time-limit must be positive, got %s", time.Duration(s.TimeLimit))
-	}
-	if s.Rate < 0 {
-		return s, usageErr("--rate must be 0 (unthrottled) or positive, got %g", s.Rate)
+	if err := validateSpec(s, f.testCount); err != nil {
+		return s, err
 	}
 	return s, nil
 }
@@ -303,7 +330,11 @@ func runTest(cmd *cobra.Command, spec harness.Spec, store string, quiesce time.D
 		}
 		return &exitError{code: exitFailed, err: err}
 	}
-	spec = test.Spec // as the build settled it (defaults filled, faults that cannot apply left out)
+	if asked := spec.NemesisInterval; asked > 0 && test.Spec.NemesisInterval < asked {
+		fmt.Fprintf(out, "faultline: --nemesis-interval shortened to %s so that every kind of fault (%s) starts within --time-limit %s\n",
+			time.Duration(test.Spec.NemesisInterval), nemesisLabel(spec.Nemesis), time.Duration(spec.TimeLimit))
+	}
+	spec = test.Spec // as the build settled it (defaults filled, the nemesis interval fitted, faults that cannot apply left out)
 	fmt.Fprintf(out, "faultline: %s (%s on %s, %d nodes, %d clients, nemesis %s, seed %d)\n",
 		spec.Name, spec.Workload, spec.Target, spec.Nodes, spec.Concurrency, nemesisLabel(spec.Nemesis), spec.Seed)
 	warnInsecure(cmd, spec.SSH)

@@ -24,11 +24,21 @@ import (
 
 // Error is a problem with the spec itself: a name that does not exist or an
 // option out of range. The CLI reports it as bad input.
-type Error struct{ msg string }
+type Error struct {
+	msg string
+	// Field is the spec field at fault, as test.json names it (target,
+	// workload, nemesis...), when one is.
+	Field string
+}
 
 func (e *Error) Error() string { return e.msg }
 
 func specErr(format string, args ...any) error { return &Error{msg: fmt.Sprintf(format, args...)} }
+
+// fieldErr is a specErr that names the spec field at fault.
+func fieldErr(field, format string, args ...any) error {
+	return &Error{msg: fmt.Sprintf(format, args...), Field: field}
+}
 
 // Runtimes names the runtimes Build accepts.
 var Runtimes = []string{"local", "docker", "ssh"}
@@ -38,10 +48,10 @@ var Runtimes = []string{"local", "docker", "ssh"}
 func Build(spec harness.Spec) (harness.Test, error) {
 	cfg, err := targets.Resolve(spec.Target, spec.TargetOpts)
 	if err != nil {
-		return harness.Test{}, specErr("%v (see 'faultline list')", err)
+		return harness.Test{}, fieldErr(targetField(spec), "%v (see 'faultline list')", err)
 	}
 	if !slices.Contains(cfg.Workloads, spec.Workload) {
-		return harness.Test{}, specErr("target %s does not support workload %q (it supports: %s)",
+		return harness.Test{}, fieldErr("workload", "target %s does not support workload %q (it supports: %s)",
 			cfg.Name, spec.Workload, strings.Join(cfg.Workloads, ", "))
 	}
 	if cfg.FixedNodes && spec.Nodes != cfg.Nodes {
@@ -90,7 +100,10 @@ func Build(spec harness.Spec) (harness.Test, error) {
 	}
 	nem, err := nemesis.New(spec.Nemesis, nopts)
 	if err != nil {
-		return harness.Test{}, specErr("--nemesis: %v", err)
+		return harness.Test{}, fieldErr("nemesis", "--nemesis: %v", err)
+	}
+	if spec.NemesisInterval, err = fitNemesis(spec); err != nil {
+		return harness.Test{}, err
 	}
 	nodes := make([]string, spec.Nodes)
 	for i := range nodes {
@@ -117,6 +130,7 @@ func Build(spec harness.Spec) (harness.Test, error) {
 		Workload: workload,
 		Nemesis:  nem,
 		Checkers: cs,
+		Expect:   cfg.ExpectFor(spec.Workload),
 		Notes:    notes,
 	}, nil
 }
@@ -211,9 +225,18 @@ func nemesisOptions(cfg targets.Config) nemesis.Options {
 	return nemesis.Options{}
 }
 
+// targetField says whether a target that does not resolve is misnamed or
+// misconfigured.
+func targetField(spec harness.Spec) string {
+	if _, ok := targets.Lookup(spec.Target); ok {
+		return "target_opts"
+	}
+	return "target"
+}
+
 func runtime(spec harness.Spec, nodes []string) (harness.Runtime, error) {
 	if len(spec.Hosts) > 0 && spec.Runtime != "ssh" {
-		return nil, specErr("hosts are given but the runtime is %q: hosts are for --runtime ssh", spec.Runtime)
+		return nil, fieldErr("hosts", "hosts are given but the runtime is %q: hosts are for --runtime ssh", spec.Runtime)
 	}
 	switch spec.Runtime {
 	case "", "local":
@@ -223,7 +246,7 @@ func runtime(spec harness.Spec, nodes []string) (harness.Runtime, error) {
 	case "ssh":
 		return sshRuntime(spec, nodes)
 	}
-	return nil, specErr("unknown runtime %q (known: %s)", spec.Runtime, strings.Join(Runtimes, ", "))
+	return nil, fieldErr("runtime", "unknown runtime %q (known: %s)", spec.Runtime, strings.Join(Runtimes, ", "))
 }
 
 // DefaultNodes is the node count a run of target uses unless told

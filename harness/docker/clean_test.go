@@ -120,7 +120,8 @@ func TestCleanRemovesLeftovers(t *testing.T) {
 	holder := mk("faultline-"+run+"-n1-net", "net", true)
 	stopped := mk("faultline-"+run+"-n1", "node", false)
 
-	removed, err := Clean(ctx, false)
+	res, err := Clean(ctx, false, false)
+	removed := res.Removed
 	if err != nil {
 		t.Fatalf("clean: %v", err)
 	}
@@ -134,7 +135,8 @@ func TestCleanRemovesLeftovers(t *testing.T) {
 		t.Errorf("Clean without images removed the node image: %v", err)
 	}
 
-	removed, err = Clean(ctx, true)
+	res, err = Clean(ctx, true, false)
+	removed = res.Removed
 	if err != nil {
 		t.Fatalf("clean images: %v", err)
 	}

@@ -173,7 +173,7 @@ func (c *Cluster) runLabels() map[string]string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	return map[string]string{LabelOwner: "1", LabelRun: c.run, LabelDir: dir}
+	return map[string]string{LabelOwner: "1", LabelRun: c.run, LabelDir: dir, LabelHarness: harnessID()}
 }
 
 // start creates the network, the holders, then the nodes, then waits.

@@ -81,7 +81,7 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 
 	listen := map[string]string{}
 	for _, id := range c.order {
-		addr, err := freeAddr()
+		addr, err := pickAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +124,7 @@ func (Runtime) Start(ctx context.Context, spec harness.ClusterSpec) (_ harness.C
 		}
 	}
 	for _, id := range c.order {
-		if err := c.waitHealthy(ctx, c.nodes[id]); err != nil {
+		if err := c.waitUp(ctx, c.nodes[id]); err != nil {
 			return nil, err
 		}
 	}
@@ -159,8 +159,10 @@ func (c *Cluster) Nodes() []string { return append([]string(nil), c.order...) }
 // Addr returns the node's own listen address, which no partition cuts: the
 // harness and unpartitioned clients use it.
 func (c *Cluster) Addr(id string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if n := c.nodes[id]; n != nil {
-		return n.addr
+		return n.addr // a node that lost its port to a race moves; see waitUp
 	}
 	return ""
 }
@@ -237,7 +239,7 @@ func (c *Cluster) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return c.waitHealthy(ctx, n)
+	return c.waitUp(ctx, n)
 }
 
 // Pause stops the node's process group with SIGSTOP.
@@ -309,7 +311,7 @@ func (c *Cluster) SetClock(ctx context.Context, id string, f harness.ClockFault)
 	if c.spec.Command != nil {
 		return fmt.Errorf("node %s: %w", id, harness.ErrNoClock)
 	}
-	if err := postClock(ctx, c.http, n.addr, f); err != nil {
+	if err := postClock(ctx, c.http, c.Addr(n.id), f); err != nil {
 		return fmt.Errorf("setting %s's clock: %w", id, err)
 	}
 	c.mu.Lock()
@@ -408,7 +410,7 @@ func (c *Cluster) waitHealthy(ctx context.Context, n *node) error {
 
 // probeHTTP checks once that GET path answers 200.
 func (c *Cluster) probeHTTP(ctx context.Context, n *node, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.addr+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.Addr(n.id)+path, nil)
 	if err != nil {
 		return err
 	}

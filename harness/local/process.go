@@ -21,6 +21,7 @@ type node struct {
 	cmd                *exec.Cmd
 	waited             chan struct{} // closed when cmd has been reaped
 	paused             bool
+	logFrom            int64     // the log's size when this life of the node started
 	guard              io.Closer // a guarded node: the pipe whose closing kills its tree
 }
 
@@ -37,6 +38,9 @@ func (n *node) start(binary string) error {
 		return fmt.Errorf("node %s: opening its log: %w", n.id, err)
 	}
 	defer logf.Close()
+	if fi, err := logf.Stat(); err == nil {
+		n.logFrom = fi.Size() // what this life writes starts here
+	}
 	cmd := exec.Command(binary, n.args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

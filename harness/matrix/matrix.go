@@ -30,6 +30,13 @@
 //	    workload: list-append
 //	    nemesis: [kill]
 //	    expect: {lost-writes: false}
+//	# which configuration for which data: the kinds of data and the
+//	# guarantees they need (each need met by any of its alternatives)
+//	decisions:
+//	  - data: account balances and payments
+//	    needs: [linearizable or serializable, atomic-commit]
+//	  - data: shopping cart
+//	    needs: [read-your-writes]
 //
 // Settings (in defaults, a target entry, or a cell; later ones win):
 // workload, nemesis, nodes, concurrency, rate, keys, ops_per_key,
@@ -47,6 +54,15 @@
 // example convergence), judged from that checker's verdict. A guarantee
 // that no checker decided is unknown, and unknown never matches. See
 // results.FoundGuarantee.
+//
+// # Decisions
+//
+// The decisions list kinds of data and the guarantees they need; the
+// matrix report lists, for each, the configurations whose runs met every
+// need, cheapest first (results.Decide). A configuration is a target with
+// the options its cells set, over all its cells. The guarantees a
+// decision names become columns of the matrix, so that every run is
+// judged on them.
 package matrix
 
 import (
@@ -72,12 +88,14 @@ type Matrix struct {
 	Repetitions int
 	Seed        int64
 	Cells       []Cell
+	Decisions   []results.Decision
 }
 
 // Cell is one configuration of the matrix: what to run and what it must
 // show.
 type Cell struct {
 	Name             string // unique in the matrix; target/workload/nemesis unless named
+	Origin           string // where the file defines it: targets[2] or cells[0]
 	Matrix           string // the matrix's name
 	Target           string
 	TargetOpts       map[string]string
@@ -221,6 +239,7 @@ type file struct {
 	Workloads   []string
 	Nemeses     [][]string
 	Cells       []cellEntry
+	Decisions   []results.Decision
 }
 
 func (f *file) decode(n *yaml.Node) error {
@@ -269,6 +288,12 @@ func (f *file) decode(n *yaml.Node) error {
 				f.Nemeses = append(f.Nemeses, ks)
 				return nil
 			})
+		case "decisions":
+			return sequence(v, path, func(i int, p string, e *yaml.Node) error {
+				d, err := decodeDecision(e, p)
+				f.Decisions = append(f.Decisions, d)
+				return err
+			})
 		case "cells":
 			return sequence(v, path, func(i int, p string, e *yaml.Node) error {
 				var c cellEntry
@@ -282,7 +307,7 @@ func (f *file) decode(n *yaml.Node) error {
 				return nil
 			})
 		}
-		return unknownField(path, "name, time_limit, repetitions, seed, defaults, targets, workloads, nemeses, cells")
+		return unknownField(path, "name, time_limit, repetitions, seed, defaults, targets, workloads, nemeses, cells, decisions")
 	})
 }
 
@@ -434,7 +459,7 @@ func merged[V any](a, b map[string]V) map[string]V {
 }
 
 func (f *file) expand() (Matrix, error) {
-	m := Matrix{Name: f.Name, Repetitions: f.Repetitions, Seed: f.Seed}
+	m := Matrix{Name: f.Name, Repetitions: f.Repetitions, Seed: f.Seed, Decisions: f.Decisions}
 	if m.Name == "" {
 		return m, fmt.Errorf("name: missing (the matrix's name titles its reports)")
 	}
@@ -474,7 +499,7 @@ func (f *file) expand() (Matrix, error) {
 	}
 	seen := map[string]string{}
 	for _, o := range todo {
-		c := Cell{Matrix: m.Name, Target: o.tgt, Seed: m.Seed, Repetitions: m.Repetitions, TargetOpts: o.s.TargetOpts, Expect: o.s.Expect}
+		c := Cell{Matrix: m.Name, Origin: o.path, Target: o.tgt, Seed: m.Seed, Repetitions: m.Repetitions, TargetOpts: o.s.TargetOpts, Expect: o.s.Expect}
 		if o.s.Workload == nil || *o.s.Workload == "" {
 			return m, fmt.Errorf("%s.workload: missing (set it in the cell, the target, defaults, or list workloads)", o.path)
 		}
@@ -541,13 +566,20 @@ func setInt(dst *int, src *int) {
 	}
 }
 
-// Guarantees is every guarantee some cell has an expectation for, in
-// column order.
+// Guarantees is every guarantee some cell has an expectation for or some
+// decision needs, in column order.
 func (m Matrix) Guarantees() []string {
 	set := map[string]bool{}
 	for _, c := range m.Cells {
 		for g := range c.Expect {
 			set[g] = true
+		}
+	}
+	for _, d := range m.Decisions {
+		for _, need := range d.Needs {
+			for _, g := range need {
+				set[g] = true
+			}
 		}
 	}
 	gs := slices.Collect(maps.Keys(set))

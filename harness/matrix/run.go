@@ -100,6 +100,7 @@ func Run(ctx context.Context, m Matrix, run RunFunc, opts Options) (Report, erro
 	close(next)
 	wg.Wait()
 	rep.Duration = checkers.Duration(time.Since(began))
+	rep.Decisions = results.Decide(m.Decisions, rep.Rows)
 
 	mismatches := rep.Mismatches()
 	if len(mismatches) == 0 {
@@ -145,7 +146,7 @@ func baseRow(c Cell, rep int) results.MatrixRow {
 	if nem == nil {
 		nem = []string{}
 	}
-	return results.MatrixRow{Cell: c.Name, Target: c.Target, Workload: c.Workload, Nemesis: nem, Rep: rep}
+	return results.MatrixRow{Cell: c.Name, Target: c.Target, Workload: c.Workload, Nemesis: nem, Rep: rep, Config: c.Config()}
 }
 
 func failedRow(c Cell, rep int, guarantees []string, why string) results.MatrixRow {
@@ -182,6 +183,7 @@ func runOne(ctx context.Context, c Cell, rep int, run RunFunc, guarantees []stri
 		row = baseRow(c, rep)
 		row.Verdict = sum.Valid
 		row.Checks = checks(c, sum, guarantees)
+		row.Cost = results.CostOf(sum)
 	}
 	if dir != "" {
 		row.RunDir, row.Report = links(dir, out)

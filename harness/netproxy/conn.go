@@ -61,7 +61,7 @@ func (c *conn) run() {
 		return
 	}
 	d := net.Dialer{Timeout: dialTimeout}
-	up, err := d.DialContext(c.m.ctx, "tcp", c.p.target)
+	up, err := d.DialContext(c.m.ctx, "tcp", c.m.target(c.p))
 	if err != nil {
 		return // closing down tells the dialer the node is unreachable
 	}

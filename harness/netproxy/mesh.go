@@ -45,7 +45,7 @@ type pair struct{ from, to string }
 type proxy struct {
 	pair
 	ln     net.Listener
-	target string // to's real listen address
+	target string // to's real listen address; the mesh's mu guards it
 }
 
 // NewMesh starts one proxy per ordered pair of distinct nodes, each
